@@ -1,0 +1,112 @@
+/**
+ * netwatch's entry point: parses the command line and runs a command or the MCP server.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import denoJson from "./deno.json" with { type: "json" };
+import { analyzeCommand } from "./src/cli/analyze_command.ts";
+import { HELP } from "./src/cli/help.ts";
+import { UserError } from "./src/cli/open_input.ts";
+import { packetsCommand } from "./src/cli/packets_command.ts";
+import { error, logLine } from "./src/log.ts";
+
+/** netwatch's version, from deno.json. */
+export const VERSION: string = denoJson.version;
+
+const OPTIONS = {
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "V" },
+  json: { type: "boolean" },
+  jsonl: { type: "boolean" },
+  limit: { type: "string" },
+  offset: { type: "string" },
+} as const;
+
+/** Which options each command accepts (anything else is a usage error). */
+const COMMAND_OPTIONS: Record<string, readonly string[]> = {
+  serve: [],
+  analyze: ["json"],
+  packets: ["jsonl", "limit", "offset"],
+};
+
+/** Runs netwatch with `args`; resolves to the process exit code. */
+export async function main(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    return usage(e instanceof Error ? e.message : String(e));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    Deno.stdout.writeSync(new TextEncoder().encode(HELP));
+    return 0;
+  }
+  if (values.version) {
+    Deno.stdout.writeSync(new TextEncoder().encode(`netwatch ${VERSION}\n`));
+    return 0;
+  }
+  const command = positionals[0] ?? "serve";
+  const allowed = COMMAND_OPTIONS[command];
+  if (allowed === undefined) return usage(`unknown command "${command}"`);
+  for (const name of Object.keys(values)) {
+    if (!allowed.includes(name)) return usage(`option --${name} does not apply to "${command}"`);
+  }
+  try {
+    switch (command) {
+      case "serve":
+        if (positionals.length > 1) return usage(`"serve" takes no arguments`);
+        logLine("netwatch: the MCP server is not available in this version yet; see `netwatch --help`.");
+        return 1;
+      case "analyze":
+        return await analyzeCommand(oneFile(command, positionals), { json: values.json ?? false });
+      case "packets":
+        return await packetsCommand(oneFile(command, positionals), {
+          jsonl: values.jsonl ?? false,
+          limit: count("limit", values.limit, Infinity),
+          offset: count("offset", values.offset, 0),
+        });
+    }
+  } catch (e) {
+    if (e instanceof UserError) {
+      error(e.message);
+      return e.exitCode;
+    }
+    throw e;
+  }
+  return 0;
+}
+
+function oneFile(command: string, positionals: string[]): string {
+  if (positionals.length !== 2) {
+    throw new UserError(`"${command}" takes exactly one capture file (see netwatch --help)`, 2);
+  }
+  return positionals[1];
+}
+
+function count(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new UserError(`--${name} needs a whole number >= 0, not "${value}"`, 2);
+  }
+  return n;
+}
+
+function usage(message: string): number {
+  error(`${message}. Run "netwatch --help" for usage.`);
+  return 2;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exitCode = await main(Deno.args);
+  } catch (e) {
+    // A bug, not a user error: still one line, with the details only when asked for.
+    error(`internal error: ${e instanceof Error ? e.message : String(e)}`);
+    if (Deno.env.get("NETWATCH_DEBUG")) logLine(e instanceof Error ? e.stack ?? "" : "");
+    Deno.exitCode = 70;
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Per-packet decoding state shared by the layer decoders: the bytes, the registry to dispatch through,
+ * and where anomalies are recorded. One context is reused for every packet.
+ *
+ * @module
+ */
+
+import type { IssueSink } from "./app.ts";
+import type { LayerSet } from "./layers.ts";
+import type { Registry } from "./registry.ts";
+
+/** How deep tunnels may nest before decoding stops (a GRE-in-GRE loop must not recurse forever). */
+export const MAX_TUNNEL_DEPTH = 4;
+
+/** A decoder for a network-level layer: reads `[off, end)` and records what it found in `out`. */
+export type LayerDecoder = (ctx: DecodeContext, out: LayerSet, off: number, end: number) => void;
+
+/** The mutable state of decoding one packet. */
+export class DecodeContext implements IssueSink {
+  bytes: Uint8Array = new Uint8Array(0);
+  view: DataView = new DataView(this.bytes.buffer);
+  /** Offset of the packet's first byte in `bytes`: anomaly offsets are reported relative to it. */
+  start = 0;
+  /** The first anomaly, as `<code> at byte <offset>`. */
+  malformed: string | undefined = undefined;
+  /** Every anomaly code seen in this packet (usually none). */
+  anomalies: string[] | undefined = undefined;
+  /** Current tunnel nesting. */
+  depth = 0;
+
+  constructor(readonly registry: Registry) {}
+
+  reset(bytes: Uint8Array, view: DataView, start: number): void {
+    this.bytes = bytes;
+    this.view = view;
+    this.start = start;
+    this.malformed = undefined;
+    this.anomalies = undefined;
+    this.depth = 0;
+  }
+
+  report(code: string, offset: number): void {
+    if (this.malformed === undefined) this.malformed = `${code} at byte ${offset - this.start}`;
+    (this.anomalies ??= []).push(code);
+  }
+}

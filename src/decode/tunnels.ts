@@ -1,0 +1,126 @@
+/**
+ * Tunnels whose payload is another packet: GRE (RFC 2784, RFC 2890, and PPTP's enhanced GRE), ERSPAN,
+ * VXLAN (RFC 7348), Geneve (RFC 8926), Teredo (RFC 4380) and IP-in-IP (RFC 2003, RFC 2473). The inner
+ * packet is decoded into `inner`, so the outer addresses stay those of the tunnel endpoints.
+ *
+ * @module
+ */
+
+import { type DecodeContext, MAX_TUNNEL_DEPTH } from "./context.ts";
+import type { LayerSet, TunnelInfo } from "./layers.ts";
+
+const ETHERTYPE_TEB = 0x6558;
+const ERSPAN_II = 0x88be, ERSPAN_III = 0x22eb;
+
+/** Decodes `[off, end)` as a packet starting at `etherType`'s layer into a fresh `inner` layer set. */
+function decodeInner(
+  ctx: DecodeContext,
+  out: LayerSet,
+  tunnel: TunnelInfo,
+  etherType: number,
+  off: number,
+  end: number,
+): void {
+  out.tunnel = tunnel;
+  if (ctx.depth >= MAX_TUNNEL_DEPTH) {
+    ctx.report("tunnel_too_deep", off);
+    return;
+  }
+  const inner: LayerSet = {};
+  out.inner = inner;
+  ctx.depth++;
+  if (etherType === ETHERTYPE_TEB) ctx.registry.dispatchLinkType(1, ctx, inner, off, end);
+  else ctx.registry.dispatchEtherType(etherType, ctx, inner, off, end);
+  ctx.depth--;
+}
+
+/** GRE, version 0 and version 1 (PPTP). */
+export function decodeGre(ctx: DecodeContext, out: LayerSet, off: number, end: number): void {
+  if (end - off < 4) {
+    ctx.report("gre_truncated", off);
+    return;
+  }
+  const v = ctx.view;
+  const flags = v.getUint16(off);
+  const proto = v.getUint16(off + 2);
+  const version = flags & 0x7;
+  let p = off + 4;
+  const info: TunnelInfo = { type: "gre", proto };
+  if (flags & 0x8000) p += 4; // checksum + reserved
+  if (flags & 0x2000) {
+    if (end - p >= 4) info.key = v.getUint32(p);
+    p += 4;
+  }
+  if (flags & 0x1000) p += 4; // sequence
+  if (version === 1 && flags & 0x0080) p += 4; // PPTP acknowledgement
+  if (p > end) {
+    ctx.report("gre_truncated", off);
+    out.tunnel = info;
+    return;
+  }
+  if (proto === ERSPAN_II || proto === ERSPAN_III) {
+    const hdr = proto === ERSPAN_II ? 8 : 12;
+    // ERSPAN type II without the sequence bit is the headerless "type I".
+    const skip = proto === ERSPAN_II && !(flags & 0x1000) ? 0 : hdr;
+    decodeInner(ctx, out, info, ETHERTYPE_TEB, p + skip, end);
+    return;
+  }
+  if (version !== 0) {
+    out.tunnel = info; // PPTP carries PPP, which is not decoded
+    return;
+  }
+  decodeInner(ctx, out, info, proto, p, end);
+}
+
+/** IPv4-in-IP (protocol 4). */
+export function decodeIpInIp4(ctx: DecodeContext, out: LayerSet, off: number, end: number): void {
+  decodeInner(ctx, out, { type: "ipip" }, 0x0800, off, end);
+}
+
+/** IPv6-in-IP (protocol 41, also 6in4). */
+export function decodeIpInIp6(ctx: DecodeContext, out: LayerSet, off: number, end: number): void {
+  decodeInner(ctx, out, { type: "ipip" }, 0x86dd, off, end);
+}
+
+/** VXLAN over UDP 4789: an 8-byte header, then an Ethernet frame. */
+export function decodeVxlan(ctx: DecodeContext, out: LayerSet, off: number, end: number): void {
+  if (end - off < 8) {
+    ctx.report("vxlan_truncated", off);
+    return;
+  }
+  const vni = ctx.view.getUint32(off + 4) >>> 8;
+  decodeInner(ctx, out, { type: "vxlan", vni }, ETHERTYPE_TEB, off + 8, end);
+}
+
+/** Geneve over UDP 6081: a header with options, then the protocol its type names. */
+export function decodeGeneve(ctx: DecodeContext, out: LayerSet, off: number, end: number): void {
+  if (end - off < 8) {
+    ctx.report("geneve_truncated", off);
+    return;
+  }
+  const optLen = (ctx.bytes[off] & 0x3f) * 4;
+  const proto = ctx.view.getUint16(off + 2);
+  const vni = ctx.view.getUint32(off + 4) >>> 8;
+  if (off + 8 + optLen > end) {
+    ctx.report("geneve_truncated", off);
+    return;
+  }
+  decodeInner(ctx, out, { type: "geneve", vni, proto }, proto, off + 8 + optLen, end);
+}
+
+/**
+ * Teredo over UDP 3544: optional authentication and origin-indication headers, then an IPv6 packet.
+ * Returns false when the payload is not Teredo (so other decoders may try).
+ */
+export function decodeTeredo(ctx: DecodeContext, out: LayerSet, off: number, end: number): boolean {
+  const b = ctx.bytes;
+  let p = off;
+  if (end - p >= 4 && b[p] === 0 && b[p + 1] === 1) {
+    // Authentication: client id length and auth value length, nonce (8), confirmation (1).
+    p += 4 + b[p + 2] + b[p + 3] + 9;
+  }
+  if (end - p >= 8 && b[p] === 0 && b[p + 1] === 0) p += 8; // origin indication
+  if (end - p < 40 || b[p] >> 4 !== 6) return false;
+  decodeInner(ctx, out, { type: "teredo" }, 0x86dd, p, end);
+  return true;
+}
