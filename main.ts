@@ -7,6 +7,10 @@
 import { parseArgs } from "node:util";
 import denoJson from "./deno.json" with { type: "json" };
 import { analyzeCommand } from "./src/cli/analyze_command.ts";
+import { captureCommand, captureOptionsFromArgs } from "./src/cli/capture_command.ts";
+import { doctorCommand } from "./src/cli/doctor_command.ts";
+import { filterCommand } from "./src/cli/filter_command.ts";
+import { interfacesCommand } from "./src/cli/interfaces_command.ts";
 import { HELP } from "./src/cli/help.ts";
 import { UserError } from "./src/cli/open_input.ts";
 import { packetsCommand } from "./src/cli/packets_command.ts";
@@ -22,6 +26,15 @@ const OPTIONS = {
   jsonl: { type: "boolean" },
   limit: { type: "string" },
   offset: { type: "string" },
+  interface: { type: "string", short: "i" },
+  filter: { type: "string", short: "f" },
+  count: { type: "string", short: "c" },
+  duration: { type: "string" },
+  write: { type: "string", short: "w" },
+  snaplen: { type: "string" },
+  "no-promisc": { type: "boolean" },
+  "buffer-mb": { type: "string" },
+  "link-type": { type: "string" },
 } as const;
 
 /** Which options each command accepts (anything else is a usage error). */
@@ -29,6 +42,20 @@ const COMMAND_OPTIONS: Record<string, readonly string[]> = {
   serve: [],
   analyze: ["json"],
   packets: ["jsonl", "limit", "offset"],
+  interfaces: ["json"],
+  filter: ["json", "link-type"],
+  capture: [
+    "interface",
+    "filter",
+    "count",
+    "duration",
+    "write",
+    "snaplen",
+    "no-promisc",
+    "buffer-mb",
+    "json",
+  ],
+  doctor: ["json"],
 };
 
 /** Runs netwatch with `args`; resolves to the process exit code. */
@@ -68,6 +95,24 @@ export async function main(args: string[]): Promise<number> {
           limit: count("limit", values.limit, Infinity),
           offset: count("offset", values.offset, 0),
         });
+      case "interfaces":
+        if (positionals.length > 1) return usage(`"interfaces" takes no arguments`);
+        return interfacesCommand({ json: values.json ?? false });
+      case "filter":
+        // Like tcpdump, the words of an unquoted expression are joined: `netwatch filter udp port 53`.
+        if (positionals.length < 2) return usage(`"filter" needs a BPF expression`);
+        return filterCommand(positionals.slice(1).join(" "), {
+          linkType: values["link-type"],
+          json: values.json ?? false,
+        });
+      case "capture":
+        if (positionals.length > 1) {
+          return usage(`"capture" takes no arguments (quote the filter: -f 'udp port 53')`);
+        }
+        return await captureCommand(captureOptionsFromArgs(values));
+      case "doctor":
+        if (positionals.length > 1) return usage(`"doctor" takes no arguments`);
+        return await doctorCommand({ json: values.json ?? false });
     }
   } catch (e) {
     if (e instanceof UserError) {

@@ -24,8 +24,21 @@ export function latin1(bytes: Uint8Array, off: number, end: number): string {
 
 const utf8 = new TextDecoder("utf-8", { fatal: false });
 
+/** Below this length a plain loop beats the call into `TextDecoder` for ASCII text. */
+const SHORT_TEXT = 64;
+
 /** UTF-8 text of `bytes[off, end)`, invalid sequences replaced (U+FFFD). */
 export function utf8Text(bytes: Uint8Array, off: number, end: number): string {
+  if (end - off <= SHORT_TEXT) {
+    // Header values, names and banners are short and nearly always ASCII: skip the decoder when they are.
+    let s = "";
+    for (let i = off; i < end; i++) {
+      const b = bytes[i];
+      if (b >= 0x80) return utf8.decode(bytes.subarray(off, end));
+      s += String.fromCharCode(b);
+    }
+    return s;
+  }
   return utf8.decode(bytes.subarray(off, end));
 }
 
@@ -48,30 +61,33 @@ export function ipv4String(bytes: Uint8Array, off: number): string {
 
 /** IPv6 address of the 16 bytes at `off` in RFC 5952 form (lowercase, longest zero run compressed). */
 export function ipv6String(bytes: Uint8Array, off: number): string {
-  const words: number[] = [];
-  for (let i = 0; i < 8; i++) words.push((bytes[off + 2 * i] << 8) | bytes[off + 2 * i + 1]);
+  // Find the longest run of zero words (at least two) without building an array of words.
+  let bestStart = -1, bestLen = 0, runStart = -1;
+  for (let i = 0; i <= 8; i++) {
+    const zero = i < 8 && bytes[off + 2 * i] === 0 && bytes[off + 2 * i + 1] === 0;
+    if (zero) {
+      if (runStart < 0) runStart = i;
+    } else if (runStart >= 0) {
+      if (i - runStart > bestLen && i - runStart >= 2) {
+        bestStart = runStart;
+        bestLen = i - runStart;
+      }
+      runStart = -1;
+    }
+  }
   // IPv4-mapped (::ffff:a.b.c.d) keeps the dotted tail, as RFC 5952 section 5 recommends.
-  if (
-    words[0] === 0 && words[1] === 0 && words[2] === 0 && words[3] === 0 && words[4] === 0 &&
-    words[5] === 0xffff
-  ) {
+  if (bestStart === 0 && bestLen === 5 && bytes[off + 10] === 0xff && bytes[off + 11] === 0xff) {
     return "::ffff:" + ipv4String(bytes, off + 12);
   }
-  let bestStart = -1, bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (words[i] !== 0) {
-      i++;
+  let s = "";
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      s += i === 0 ? "::" : ":";
+      i += bestLen - 1;
       continue;
     }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
+    s += ((bytes[off + 2 * i] << 8) | bytes[off + 2 * i + 1]).toString(16);
+    if (i < 7) s += ":";
   }
-  const hex = (a: number, b: number) => words.slice(a, b).map((w) => w.toString(16)).join(":");
-  if (bestStart < 0) return hex(0, 8);
-  return hex(0, bestStart) + "::" + hex(bestStart + bestLen, 8);
+  return s;
 }

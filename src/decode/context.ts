@@ -7,6 +7,7 @@
 
 import type { IssueSink } from "./app.ts";
 import type { LayerSet } from "./layers.ts";
+import type { IpReassembler } from "./ip_reassembly.ts";
 import type { Registry } from "./registry.ts";
 
 /** How deep tunnels may nest before decoding stops (a GRE-in-GRE loop must not recurse forever). */
@@ -27,8 +28,12 @@ export class DecodeContext implements IssueSink {
   anomalies: string[] | undefined = undefined;
   /** Current tunnel nesting. */
   depth = 0;
+  /** Above 0 while decoding the packet quoted by an ICMP error (a fragment there is not reassembled). */
+  quoting = 0;
+  /** Packet time in seconds, for the reassembly timeout. */
+  now = 0;
 
-  constructor(readonly registry: Registry) {}
+  constructor(readonly registry: Registry, readonly reassembler?: IpReassembler) {}
 
   reset(bytes: Uint8Array, view: DataView, start: number): void {
     this.bytes = bytes;
@@ -37,6 +42,25 @@ export class DecodeContext implements IssueSink {
     this.malformed = undefined;
     this.anomalies = undefined;
     this.depth = 0;
+    this.quoting = 0;
+  }
+
+  /**
+   * Decodes a reassembled IP payload as protocol `proto` into `out`. The payload is a buffer of its own,
+   * so the context points at it for the duration (layers made meanwhile refer to it, not to the frame).
+   */
+  decodeReassembled(proto: number, payload: Uint8Array, out: LayerSet): void {
+    const bytes = this.bytes, view = this.view, start = this.start;
+    this.bytes = payload;
+    this.view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+    this.start = 0;
+    try {
+      this.registry.dispatchIpProto(proto, this, out, 0, payload.length);
+    } finally {
+      this.bytes = bytes;
+      this.view = view;
+      this.start = start;
+    }
   }
 
   report(code: string, offset: number): void {

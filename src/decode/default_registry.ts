@@ -24,6 +24,11 @@ import {
 } from "./tunnels.ts";
 import { decodeUdp } from "./udp.ts";
 import { APP_PROTOCOLS } from "./app_protocols.ts";
+import { decodeAyiya } from "./ayiya.ts";
+import { decodeGtpU } from "./gtp.ts";
+import { decodePbb } from "./ieee8021ah.ts";
+import { decodeMpls } from "./mpls.ts";
+import { decodePppoeSession } from "./pppoe.ts";
 
 /** A new registry with all built-in decoders. */
 export function defaultRegistry(): Registry {
@@ -52,7 +57,16 @@ export function defaultRegistry(): Registry {
     .registerIpProto(58, decodeIcmp6)
     .registerUdpTunnel(4789, decodeVxlan)
     .registerUdpTunnel(6081, decodeGeneve)
-    .registerUdpTunnel(3544, decodeTeredo);
+    .registerUdpTunnel(3544, decodeTeredo)
+    .registerUdpTunnel(4754, decodeGre) // GRE-in-UDP, RFC 8086
+    .registerUdpTunnel(2152, decodeGtpU)
+    .registerUdpTunnel(5072, decodeAyiya)
+    .registerUdpTunnel(6635, decodeMpls) // MPLS-in-UDP, RFC 7510
+    .registerEtherType(0x8864, decodePppoeSession)
+    .registerEtherType(0x8847, decodeMpls)
+    .registerEtherType(0x8848, decodeMpls)
+    .registerEtherType(0x88e7, decodePbb)
+    .registerEtherType(0x8200, decodeIeee80211); // Aruba's GRE carries 802.11 frames with this type
   for (const p of APP_PROTOCOLS) r.registerApp(p);
   return r;
 }

@@ -73,7 +73,9 @@ function quote(ctx: DecodeContext, icmp: IcmpLayer, etherType: number, off: numb
   const quoted: LayerSet = {};
   const saved = ctx.malformed, savedAnomalies = ctx.anomalies;
   ctx.depth++;
+  ctx.quoting++;
   ctx.registry.dispatchEtherType(etherType, ctx, quoted, off, end);
+  ctx.quoting--;
   ctx.depth--;
   ctx.malformed = saved;
   ctx.anomalies = savedAnomalies;

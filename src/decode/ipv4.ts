@@ -52,6 +52,19 @@ export function decodeIpv4(ctx: DecodeContext, out: LayerSet, off: number, end: 
     return;
   }
   const payloadEnd = Math.min(end, off + claimed);
-  if (ip.fragOffset !== 0) return;
+  if (ip.mf || ip.fragOffset !== 0) {
+    // A fragment: its transport header (if any) is decoded only once the whole datagram is here.
+    if (ctx.reassembler === undefined || ctx.quoting > 0) {
+      if (ip.fragOffset === 0) ctx.registry.dispatchIpProto(ip.proto, ctx, out, off + ihl, payloadEnd);
+      return;
+    }
+    const key = `4:${v.getUint32(off + 12)}:${v.getUint32(off + 16)}:${ip.proto}:${ip.id}`;
+    const whole = ctx.reassembler.add(key, b, off + ihl, payloadEnd, ip.fragOffset, ip.mf, ctx.now);
+    if (whole !== undefined) {
+      ip.payloadLen = ip.reassembledLen = whole.length;
+      ctx.decodeReassembled(ip.proto, whole, out);
+    }
+    return;
+  }
   ctx.registry.dispatchIpProto(ip.proto, ctx, out, off + ihl, payloadEnd);
 }

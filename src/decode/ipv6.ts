@@ -1,5 +1,6 @@
 /** IPv6 (RFC 8200) with its extension headers. @module */
 
+import { toHex } from "./_bytes.ts";
 import type { DecodeContext } from "./context.ts";
 import { IpLayer, type LayerSet } from "./layers.ts";
 
@@ -31,6 +32,7 @@ export function decodeIpv6(ctx: DecodeContext, out: LayerSet, off: number, end: 
   let fragOffset = 0, mf = false, id = 0;
   let ext: number[] | undefined;
   let stopped = false;
+  let isFragment = false;
   for (let i = 0; i < MAX_EXT_HEADERS; i++) {
     if (
       next !== HOP_BY_HOP && next !== ROUTING && next !== FRAGMENT && next !== DEST_OPTS && next !== AH &&
@@ -46,6 +48,7 @@ export function decodeIpv6(ctx: DecodeContext, out: LayerSet, off: number, end: 
     let len: number;
     if (next === FRAGMENT) {
       len = 8;
+      isFragment = true;
       const fo = v.getUint16(p + 2);
       fragOffset = fo & 0xfff8;
       mf = (fo & 1) === 1;
@@ -70,6 +73,19 @@ export function decodeIpv6(ctx: DecodeContext, out: LayerSet, off: number, end: 
   ip.proto = next;
   ip.ext = ext;
   out.ip = ip;
-  if (stopped || fragOffset !== 0 || next === NO_NEXT || next === ESP) return;
+  if (stopped || next === NO_NEXT || next === ESP) return;
+  if (isFragment) {
+    if (ctx.reassembler === undefined || ctx.quoting > 0) {
+      if (fragOffset === 0) ctx.registry.dispatchIpProto(next, ctx, out, p, payloadEnd);
+      return;
+    }
+    const key = `6:${toHex(b, off + 8, off + 40)}:${id}`;
+    const whole = ctx.reassembler.add(key, b, p, payloadEnd, fragOffset, mf, ctx.now);
+    if (whole !== undefined) {
+      ip.payloadLen = ip.reassembledLen = whole.length;
+      ctx.decodeReassembled(next, whole, out);
+    }
+    return;
+  }
   ctx.registry.dispatchIpProto(next, ctx, out, p, payloadEnd);
 }

@@ -56,6 +56,8 @@ export class IpLayer {
   ext: number[] | undefined = undefined;
   /** IPv4 options present (header longer than 20 bytes). */
   optionsLen = 0;
+  /** Set on the fragment that completed a reassembled datagram: the datagram's payload length. */
+  reassembledLen: number | undefined = undefined;
   constructor(
     readonly bytes: Uint8Array,
     /** Offset of the source address. */
@@ -67,8 +69,8 @@ export class IpLayer {
     readonly mf: boolean,
     /** Fragment offset in bytes. */
     readonly fragOffset: number,
-    /** Payload length claimed by the header (total length minus header for IPv4). */
-    readonly payloadLen: number,
+    /** Payload length claimed by the header (total length minus header for IPv4); the whole datagram's once reassembled. */
+    public payloadLen: number,
   ) {}
   get src(): string {
     return this.v === 4 ? ipv4String(this.bytes, this.addrOff) : ipv6String(this.bytes, this.addrOff);
@@ -89,12 +91,14 @@ export class IpLayer {
       dst: this.dst,
       proto: this.proto,
       ttl: this.ttl,
-      id: this.id,
+      // IPv6 has no identification field; its fragment header's identification is shown when present.
+      id: this.v === 4 || this.fragment ? this.id : undefined,
       df: this.df,
       mf: this.mf,
       frag_offset: this.fragOffset,
       ext: this.ext,
       options_len: this.optionsLen || undefined,
+      reassembled_len: this.reassembledLen,
     };
   }
 }
@@ -191,7 +195,7 @@ export class IcmpLayer {
 
 /** A tunnel header that carried an inner packet (GRE, VXLAN, Geneve, IP-in-IP). */
 export interface TunnelInfo {
-  type: "gre" | "vxlan" | "geneve" | "ipip" | "teredo";
+  type: "gre" | "vxlan" | "geneve" | "ipip" | "teredo" | "gtp" | "ayiya" | "mpls_pw";
   /** GRE protocol type, VXLAN network identifier, ... */
   proto?: number;
   vni?: number;

@@ -8,6 +8,7 @@
 import type { Frame } from "../capture/source.ts";
 import { DecodeContext } from "./context.ts";
 import { defaultRegistry } from "./default_registry.ts";
+import { DEFAULT_REASSEMBLY, IpReassembler, type ReassemblyConfig } from "./ip_reassembly.ts";
 import type { LayerSet } from "./layers.ts";
 import type { Registry } from "./registry.ts";
 
@@ -33,14 +34,22 @@ export interface DecodedPacket {
 export class PacketDecoder {
   private readonly ctx: DecodeContext;
 
-  constructor(readonly registry: Registry = defaultRegistry()) {
-    this.ctx = new DecodeContext(registry);
+  /** Reassembles IP fragments across the packets this decoder sees (state that spans packets). */
+  readonly reassembler: IpReassembler;
+
+  constructor(
+    readonly registry: Registry = defaultRegistry(),
+    reassembly: ReassemblyConfig = DEFAULT_REASSEMBLY,
+  ) {
+    this.reassembler = new IpReassembler(reassembly);
+    this.ctx = new DecodeContext(registry, this.reassembler);
   }
 
   /** Decodes one frame. */
   decode(frame: Frame): DecodedPacket {
     const ctx = this.ctx;
     ctx.reset(frame.bytes, frame.view, frame.start);
+    ctx.now = frame.tsSec;
     const layers: LayerSet = {};
     try {
       this.registry.dispatchLinkType(frame.linkType, ctx, layers, frame.start, frame.start + frame.caplen);

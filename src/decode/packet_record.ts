@@ -43,7 +43,25 @@ export function layerFields(ls: LayerSet, rec: PacketRecord): PacketRecord {
   if (ls.icmp !== undefined) rec.icmp = icmpJSON(ls.icmp.toJSON() as PacketRecord);
   if (ls.icmp6 !== undefined) rec.icmp6 = icmpJSON(ls.icmp6.toJSON() as PacketRecord);
   if (ls.app !== undefined && ls.appRecord !== undefined) rec[ls.app] = ls.appRecord;
-  if (ls.inner !== undefined) rec.inner = layerFields(ls.inner, {});
+  if (ls.inner !== undefined) rec.inner = innerFields(ls.inner);
+  return rec;
+}
+
+/**
+ * The packet inside a tunnel. Nested tunnels (GRE in GRE, VXLAN in GRE...) are flattened: `inner` is the
+ * innermost packet, the one whose traffic the tunnels carry, and `via` lists the intermediate hops
+ * (each tunnel's IP header and type) outermost first.
+ */
+function innerFields(ls: LayerSet): PacketRecord {
+  const via: PacketRecord[] = [];
+  let cur = ls;
+  while (cur.inner !== undefined) {
+    const hop = layerFields({ ...cur, inner: undefined }, {});
+    via.push(hop);
+    cur = cur.inner;
+  }
+  const rec = layerFields(cur, {});
+  if (via.length > 0) rec.via = via;
   return rec;
 }
 

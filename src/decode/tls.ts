@@ -621,10 +621,12 @@ export function sniffTls(bytes: Uint8Array, off: number, end: number, hint: AppH
 }
 
 /**
- * Decodes the TLS records of one TCP segment `[off, end)`. Returns null when the segment does not start
- * with a record header (the middle of a record, or not TLS). Issues: `tls_bad_record` (a later record
- * header is invalid; nothing after it is read), `tls_bad_handshake` (a second message in a record has an
- * impossible header), `tls_bad_hello`, `tls_bad_extension`, `tls_bad_certificate`.
+ * Decodes the TLS records of one TCP segment `[off, end)` (or an SSL 2.0 ClientHello). Returns null when
+ * the segment does not start with a record header (the middle of a record, or not TLS). Issues:
+ * `tls_bad_record` (a later record header is invalid; nothing after it is read), `tls_bad_hello` (a hello
+ * whose lengths contradict each other), `tls_bad_extension` (an extension block or extension that does
+ * not parse; the others are kept), `tls_bad_certificate` (a certificate entry that is not DER X.509).
+ * A handshake record whose messages do not chain is taken as encrypted and skipped without an issue.
  */
 export function decodeTls(
   bytes: Uint8Array,
@@ -680,8 +682,8 @@ export function decodeTls(
         if (mEnd > e && e === declEnd && e < end) {
           // Split over records of this segment: gather it.
           join = new Uint8Array(Math.min(mEnd - q, MAX_JOIN));
-          joinLen = e - q;
-          join.set(bytes.subarray(q, e));
+          joinLen = Math.min(e - q, join.length);
+          join.set(bytes.subarray(q, q + joinLen));
           joinType = mType;
           joinAt = p;
           break;
