@@ -13,6 +13,7 @@ import { httpProtocol } from "./http.ts";
 import { ntpProtocol } from "./ntp.ts";
 import { quicProtocol } from "./quic.ts";
 import { sipProtocol } from "./sip.ts";
+import { ssdpProtocol } from "./ssdp.ts";
 import { sshProtocol } from "./ssh.ts";
 import { tlsProtocol } from "./tls.ts";
 
@@ -28,4 +29,5 @@ export const APP_PROTOCOLS: readonly AppProtocol[] = [
   dhcpv6Protocol,
   ntpProtocol,
   bgpProtocol,
+  ssdpProtocol,
 ] as AppProtocol[];

@@ -25,9 +25,11 @@ import {
 import { decodeUdp } from "./udp.ts";
 import { APP_PROTOCOLS } from "./app_protocols.ts";
 import { decodeAyiya } from "./ayiya.ts";
+import { decodeCiscoMetadata, decodeFabricPath } from "./cisco.ts";
 import { decodeGtpU } from "./gtp.ts";
 import { decodePbb } from "./ieee8021ah.ts";
 import { decodeMpls } from "./mpls.ts";
+import { decodePim } from "./pim.ts";
 import { decodePppoeSession } from "./pppoe.ts";
 
 /** A new registry with all built-in decoders. */
@@ -48,6 +50,7 @@ export function defaultRegistry(): Registry {
     .registerEtherType(0x0800, decodeIpv4)
     .registerEtherType(0x86dd, decodeIpv6)
     .registerEtherType(0x0806, decodeArp)
+    .registerEtherType(0x8035, decodeArp) // RARP (RFC 903) has the ARP format
     .registerIpProto(1, decodeIcmp)
     .registerIpProto(4, decodeIpInIp4)
     .registerIpProto(6, decodeTcp)
@@ -66,7 +69,10 @@ export function defaultRegistry(): Registry {
     .registerEtherType(0x8847, decodeMpls)
     .registerEtherType(0x8848, decodeMpls)
     .registerEtherType(0x88e7, decodePbb)
-    .registerEtherType(0x8200, decodeIeee80211); // Aruba's GRE carries 802.11 frames with this type
+    .registerEtherType(0x8200, decodeIeee80211) // Aruba's GRE carries 802.11 frames with this type
+    .registerEtherType(0x8903, decodeFabricPath)
+    .registerEtherType(0x8909, decodeCiscoMetadata)
+    .registerIpProto(103, decodePim);
   for (const p of APP_PROTOCOLS) r.registerApp(p);
   return r;
 }

@@ -64,7 +64,7 @@ export interface HttpRecord {
 
 /**
  * Request methods recognised at the start of a segment: RFC 9110, WebDAV (RFC 4918, RFC 3253), GENA
- * (UPnP eventing), MS-RPCH and the QUERY method (draft-ietf-httpbis-safe-method-w-body). Wireshark 4.0
+ * (UPnP eventing), SSDP's M-SEARCH, MS-RPCH and the QUERY method (draft-ietf-httpbis-safe-method-w-body). Wireshark 4.0
  * knows all of these but QUERY. Exact case: a lower-case `get` is not a method (RFC 9110 section 9.1).
  */
 export const HTTP_METHODS: readonly string[] = [
@@ -104,6 +104,7 @@ export const HTTP_METHODS: readonly string[] = [
   "MKACTIVITY",
   "UNCHECKOUT",
   "MKWORKSPACE",
+  "M-SEARCH", // SSDP (UPnP discovery), HTTP over UDP
   "RPC_CONNECT",
   "RPC_IN_DATA",
   "UNSUBSCRIBE",

@@ -25,7 +25,13 @@ export function decodeIpv6(ctx: DecodeContext, out: LayerSet, off: number, end: 
     return;
   }
   const payloadLen = v.getUint16(off + 4);
-  // Payload length 0 is a jumbogram (RFC 2675) or TSO: trust the capture.
+  // Payload length 0 is legitimate only for a jumbogram, whose length is in a hop-by-hop option (RFC 2675).
+  if (payloadLen === 0 && b[off + 6] !== HOP_BY_HOP) {
+    out.ip = new IpLayer(b, off + 8, 6, b[off + 7], 0, false, false, 0, 0);
+    out.ip.proto = b[off + 6];
+    ctx.report("ipv6_zero_payload_length", off + 4);
+    return;
+  }
   const payloadEnd = payloadLen === 0 ? end : Math.min(end, off + HEADER_LEN + payloadLen);
   let next = b[off + 6];
   let p = off + HEADER_LEN;

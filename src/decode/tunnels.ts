@@ -8,9 +8,11 @@
 
 import { type DecodeContext, MAX_TUNNEL_DEPTH } from "./context.ts";
 import type { LayerSet, TunnelInfo } from "./layers.ts";
+import { decodePpp } from "./pppoe.ts";
 
 const ETHERTYPE_TEB = 0x6558;
 const ERSPAN_II = 0x88be, ERSPAN_III = 0x22eb;
+const PPP_OVER_GRE = 0x880b;
 
 /** Decodes `[off, end)` as a packet starting at `etherType`'s layer into a fresh `inner` layer set. */
 function decodeInner(
@@ -65,11 +67,33 @@ export function decodeGre(ctx: DecodeContext, out: LayerSet, off: number, end: n
     decodeInner(ctx, out, info, ETHERTYPE_TEB, p + skip, end);
     return;
   }
+  if (version === 1 && proto === PPP_OVER_GRE) {
+    decodePptpPayload(ctx, out, info, p, end);
+    return;
+  }
   if (version !== 0) {
-    out.tunnel = info; // PPTP carries PPP, which is not decoded
+    out.tunnel = info;
     return;
   }
   decodeInner(ctx, out, info, proto, p, end);
+}
+
+/** PPTP's enhanced GRE carries PPP frames, possibly with the HDLC address and control bytes (FF 03). */
+function decodePptpPayload(
+  ctx: DecodeContext,
+  out: LayerSet,
+  info: TunnelInfo,
+  off: number,
+  end: number,
+): void {
+  out.tunnel = info;
+  if (end - off < 2 || ctx.depth >= MAX_TUNNEL_DEPTH) return;
+  const p = ctx.bytes[off] === 0xff && ctx.bytes[off + 1] === 0x03 ? off + 2 : off;
+  const inner: LayerSet = {};
+  ctx.depth++;
+  decodePpp(ctx, inner, p, end);
+  ctx.depth--;
+  if (inner.ip !== undefined) out.inner = inner;
 }
 
 /** IPv4-in-IP (protocol 4). */
