@@ -14,6 +14,14 @@ export const CTL_DROP = 3; // pcap_stat.ps_drop
 export const CTL_IFDROP = 4; // pcap_stat.ps_ifdrop
 export const CTL_PENDING = 5; // worker sets 1 while its current batch holds packets, 0 after a flush
 export const CTL_HANDLE = 6; // who may touch the pcap_t besides the reader: one of HANDLE_*
+/**
+ * Batches posted but not yet consumed: the worker adds 1 before posting, the main thread subtracts 1 (and
+ * notifies) once every frame of a batch went through `onFrame`. The worker reads no packet while it is at
+ * the window (`StartMessage.window`), so a consumer that falls behind leaves the backlog in libpcap's
+ * kernel buffer, where overflow is counted by `pcap_stats`, rather than in an unbounded message queue.
+ * The main thread also notifies this slot on stop, to wake a waiting worker at once.
+ */
+export const CTL_INFLIGHT = 7;
 
 /**
  * Ownership of the handle for `pcap_breakloop`. The main thread rings (breakloop) only after moving
@@ -50,6 +58,10 @@ export interface StartMessage {
   control: SharedArrayBuffer;
   /** Capacity of each batch buffer. */
   batchBytes: number;
+  /** Most packets in one batch. */
+  batchPackets: number;
+  /** Most batches posted and not yet consumed (see `CTL_INFLIGHT`). */
+  window: number;
   /** Longest a packet waits in a partly filled batch, and the stats refresh period. */
   flushMs: number;
 }

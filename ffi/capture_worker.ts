@@ -5,6 +5,11 @@
  * activated, copies packets into batch buffers and transfers each full (or 50 ms old) batch to the main
  * thread. Started by `LiveCapture.run`; never imported by other modules.
  *
+ * Flow control: at most `window` batches are posted and not yet consumed (`CTL_INFLIGHT`). At the window
+ * the worker stops reading and sleeps in `Atomics.wait` until the main thread consumes one or asks it to
+ * stop, so a backlog stays in libpcap's kernel buffer (bounded, and counted by `pcap_stats` when it
+ * overflows) instead of piling up as messages that the main thread would drain before running any timer.
+ *
  * Why a synchronous loop in a worker: a `nonblocking: true` FFI call costs tens of microseconds, more
  * than the packet it returns, while a synchronous call costs well under one. Blocking is fine here
  * because nothing else runs on this thread; the main thread stops it through the shared control block
@@ -28,6 +33,7 @@ import {
   CTL_DROP,
   CTL_HANDLE,
   CTL_IFDROP,
+  CTL_INFLIGHT,
   CTL_PENDING,
   CTL_RECV,
   CTL_STATS_VALID,
@@ -57,6 +63,8 @@ function capture(start: StartMessage): void {
   const memcpy = openMemcpy();
   const flushMs = start.flushMs;
   const capacity = start.batchBytes;
+  const maxPackets = start.batchPackets;
+  const window = start.window;
 
   // Out-parameters of pcap_next_ex (struct pcap_pkthdr **, const u_char **), reused for every call;
   // `outBig[1]` then goes to memcpy as the source address without becoming a JS BigInt.
@@ -81,6 +89,8 @@ function capture(start: StartMessage): void {
 
   const flush = (nextSize: number) => {
     if (count > 0) {
+      // Counted before posting, so the main thread's decrement can never run first.
+      Atomics.add(ctl, CTL_INFLIGHT, 1);
       post({ type: "batch", buffer, used, count }, [buffer]);
       // The transferred memory now belongs to the main thread: never write through `base` again.
       buffer = new ArrayBuffer(Math.max(capacity, nextSize));
@@ -104,10 +114,27 @@ function capture(start: StartMessage): void {
     Atomics.store(ctl, CTL_STATS_VALID, 1);
   };
 
+  // Sleeps while the window is full. The main thread notifies CTL_INFLIGHT after each consumed batch and
+  // on stop; the timeout only keeps the stats fresh (the kernel counts drops meanwhile).
+  const waitForWindow = () => {
+    for (;;) {
+      const inFlight = Atomics.load(ctl, CTL_INFLIGHT);
+      if (inFlight < window || Atomics.load(ctl, CTL_STOP) !== 0) return;
+      if (Atomics.wait(ctl, CTL_INFLIGHT, inFlight, flushMs) === "timed-out") publishStats();
+    }
+  };
+
   let failure: { text: string; status: number } | undefined;
   let batchStart = 0; // when the first packet of the current batch was read
   publishStats();
   while (Atomics.load(ctl, CTL_STOP) === 0) {
+    // Waiting here, before a read, rather than at a flush: no packet is held from libpcap while asleep,
+    // and every flush below finds a free slot (a full batch can exceed the window by one only when the
+    // same read also ends the previous batch).
+    if (Atomics.load(ctl, CTL_INFLIGHT) >= window) {
+      waitForWindow();
+      continue;
+    }
     out[2] = 0; // the data pointer: non-null afterwards means a packet was delivered
     out[3] = 0;
     const rc = sym.pcap_next_ex(p, outHdr, outData);
@@ -149,7 +176,7 @@ function capture(start: StartMessage): void {
       count++;
     }
     if (rc === 1) {
-      if (performance.now() - batchStart >= flushMs) {
+      if (count >= maxPackets || performance.now() - batchStart >= flushMs) {
         flush(0);
         publishStats();
       }

@@ -4,8 +4,18 @@
  * The handle is created, configured, activated and filtered on the calling thread, so every setup
  * failure is a synchronous `PcapError`; a module worker (`capture_worker.ts`) then reads packets with
  * synchronous `pcap_next_ex` calls and transfers them in batches (one `ArrayBuffer` per batch, flushed
- * when ~1 MiB is full or its oldest packet is 50 ms old). Nothing is allocated per packet on either
- * thread; the main thread allocates one view pair per batch.
+ * when it holds 256 packets or 256 KiB, or its oldest packet is 50 ms old). Nothing is allocated per
+ * packet on either thread; the main thread allocates one view pair per batch.
+ *
+ * Flow control: Deno dispatches every queued worker message before it runs a timer, so a worker free to
+ * post ahead of a slower consumer stalled the main thread for seconds (measured: 0.7-4.3 s at 1M packets
+ * with tcpreplay --topspeed, ~70k packets queued, Ctrl-C seconds late). Now the main thread consumes
+ * batches in slices of about {@linkcode SLICE_MS} from `setImmediate` callbacks (macrotasks after I/O:
+ * timers, signals and reads get a turn between slices; a `MessageChannel` hop does not give timers one
+ * in Deno, and a `setTimeout(0)` hop costs ~2 ms) and acknowledges each batch through the shared block
+ * once its frames are consumed; the worker stops reading while {@linkcode DEFAULT_BATCHES_IN_FLIGHT}
+ * batches are unacknowledged. A backlog then waits in libpcap's kernel buffer, and when that overflows
+ * the kernel drops packets and `pcap_stats` counts them: every packet is either delivered or counted.
  *
  * Waking the reader: `close()` sets a stop flag in a `SharedArrayBuffer` and calls `pcap_breakloop`,
  * which libpcap documents as safe from another thread. On Linux (an eventfd) and Windows (an event) it
@@ -39,10 +49,12 @@ import {
   pcapErrorText,
 } from "./libpcap.ts";
 import { PcapError, pcapStatusError } from "./pcap_error.ts";
+import { setImmediate } from "node:timers";
 import {
   CTL_DROP,
   CTL_HANDLE,
   CTL_IFDROP,
+  CTL_INFLIGHT,
   CTL_PENDING,
   CTL_RECV,
   CTL_SLOTS,
@@ -69,8 +81,30 @@ import {
 export const DEFAULT_TIMEOUT_MS = 50;
 /** Kernel buffer. libpcap's default is 2 MiB; 8 MiB absorbs a ~60 ms stall of the reader at 1 Gbit/s. */
 export const DEFAULT_BUFFER_SIZE = 8 * 1024 * 1024;
-/** Batch buffer size: large batches amortise the per-message cost, small ones bound memory held. */
-export const DEFAULT_BATCH_BYTES = 1024 * 1024;
+/**
+ * Batch buffer size. Large batches amortise the per-message cost (tens of microseconds); small ones bound
+ * the memory held on the main thread (at most the window plus one batch) and let the window move often.
+ */
+export const DEFAULT_BATCH_BYTES = 256 * 1024;
+/**
+ * Most packets in one batch: ~2.5 ms of full decoding at 10 us a packet, so a consumed batch frees a
+ * window slot often; 256 packets amortise the per-batch cost to well under a microsecond a packet.
+ */
+export const DEFAULT_BATCH_PACKETS = 256;
+/**
+ * Most batches posted and not yet consumed. 2 would do to keep the worker busy while the main thread
+ * consumes; 4 also rides out a main thread busy for a few ms elsewhere, while bounding what waits outside
+ * the kernel buffer to ~1 MiB / 1280 packets (the window plus the batch being filled).
+ */
+export const DEFAULT_BATCHES_IN_FLIGHT = 4;
+/**
+ * Longest the main thread runs `onFrame` before it yields to the event loop (checked every
+ * {@linkcode SLICE_CHECK_EVERY} frames): the delay a timer, signal or MCP request sees from the capture.
+ * Shorter means more event loop turns (a few microseconds each through `setImmediate`).
+ */
+export const SLICE_MS = 5;
+/** Frames between two looks at the clock: `performance.now()` costs ~0.1 us, a decoded frame ~10. */
+const SLICE_CHECK_EVERY = 8;
 /** Longest a packet waits in a partly filled batch: the added latency of delivery. */
 export const DEFAULT_FLUSH_MS = 50;
 
@@ -101,6 +135,10 @@ export interface LiveCaptureOptions {
   optimize?: boolean;
   /** Batch buffer size in bytes (default {@linkcode DEFAULT_BATCH_BYTES}). */
   batchBytes?: number;
+  /** Most packets in a batch (default {@linkcode DEFAULT_BATCH_PACKETS}). */
+  batchPackets?: number;
+  /** Most batches posted and not yet consumed (default {@linkcode DEFAULT_BATCHES_IN_FLIGHT}). */
+  batchesInFlight?: number;
   /** Flush interval in ms (default {@linkcode DEFAULT_FLUSH_MS}). */
   flushMs?: number;
   /** Library path to open instead of the usual names. */
@@ -118,6 +156,7 @@ export interface CaptureStats {
 }
 
 type State = "open" | "running" | "stopping" | "done";
+type BatchMessage = Extract<WorkerMessage, { type: "batch" }>;
 
 function positiveInt(name: string, value: number, max = 0x7fffffff): number {
   if (!Number.isInteger(value) || value < 1 || value > max) {
@@ -154,6 +193,8 @@ export class LiveCapture implements PacketSource {
   #control = new SharedArrayBuffer(CTL_SLOTS * 4);
   #ctl = new Int32Array(this.#control);
   #batchBytes: number;
+  #batchPackets: number;
+  #window: number;
   #flushMs: number;
   #final: CaptureStats | null = null;
   #n = 0;
@@ -172,6 +213,8 @@ export class LiveCapture implements PacketSource {
       filter?: string;
       warnings: string[];
       batchBytes: number;
+      batchPackets: number;
+      window: number;
       flushMs: number;
     },
   ) {
@@ -184,6 +227,8 @@ export class LiveCapture implements PacketSource {
     this.snaplen = init.snaplen;
     this.warnings = init.warnings;
     this.#batchBytes = init.batchBytes;
+    this.#batchPackets = init.batchPackets;
+    this.#window = init.window;
     this.#flushMs = init.flushMs;
     const info: InterfaceInfo = {
       linkType: init.linkType,
@@ -201,13 +246,16 @@ export class LiveCapture implements PacketSource {
   /**
    * Delivers every captured frame until `close()` or a capture error. Rejects with a `PcapError`
    * (code `capture`) carrying libpcap's text, or with what `onFrame` threw (the capture is then stopped).
-   * The handle is released shortly after (see {@linkcode LiveCapture.closed}).
+   * `onFrame` runs in slices of about {@linkcode SLICE_MS}, with the event loop free in between, however
+   * far it falls behind the traffic (see the module doc). The handle is released shortly after (see
+   * {@linkcode LiveCapture.closed}).
    */
   run(onFrame: (frame: Frame) => void): Promise<void> {
     if (this.#state === "done") return Promise.resolve();
     if (this.#state !== "open") return Promise.reject(new TypeError("LiveCapture.run was already called"));
     this.#state = "running";
     const { promise, resolve, reject } = Promise.withResolvers<void>();
+    const ctl = this.#ctl;
     let failure: unknown = undefined;
     const frame: Frame = {
       n: 0,
@@ -227,13 +275,23 @@ export class LiveCapture implements PacketSource {
 
     // The doorbell: where the read timeout does not fire without traffic (Linux), a partly filled batch
     // would wait for the next packet. Ringing pcap_breakloop makes the worker flush; once a second it
-    // also refreshes an idle capture's stats.
+    // also refreshes an idle capture's stats. Not while the window is full: the worker is then asleep
+    // in Atomics.wait, and the batch it holds goes out as soon as a slot frees.
     let ticks = 0;
     const doorbell = setInterval(() => {
-      if (Atomics.load(this.#ctl, CTL_PENDING) !== 0 || ++ticks % Math.ceil(1000 / this.#flushMs) === 0) {
-        this.#ring();
-      }
+      const pending = Atomics.load(ctl, CTL_PENDING) !== 0 && Atomics.load(ctl, CTL_INFLIGHT) < this.#window;
+      if (pending || ++ticks % Math.ceil(1000 / this.#flushMs) === 0) this.#ring();
     }, this.#flushMs);
+
+    // Batches received and not yet consumed (at most the window plus one), and where the next frame of
+    // the first one is. The bytes of a batch are read only here, so `frame` is reused throughout.
+    const queue: BatchMessage[] = [];
+    let index = 0; // frames of queue[0] already delivered
+    let off = 0; // offset of its next record
+    let view = frame.view;
+    let scheduled = false; // a slice is queued with setImmediate
+    let ended = false; // "done" (or a worker crash) seen: no batch follows
+    let discarding = false; // onFrame threw: what is left is acknowledged unread
 
     const finish = () => {
       if (this.#state === "done") return;
@@ -247,26 +305,75 @@ export class LiveCapture implements PacketSource {
       worker.terminate();
       this.#worker = null;
       // The worker closes the handle after its loop; if it never got that far, the handle is ours.
-      if (Atomics.compareExchange(this.#ctl, CTL_HANDLE, HANDLE_FREE, HANDLE_CLOSED) === HANDLE_FREE) {
+      if (Atomics.compareExchange(ctl, CTL_HANDLE, HANDLE_FREE, HANDLE_CLOSED) === HANDLE_FREE) {
         this.#sym.pcap_close(this.#p!);
       }
       this.#p = null;
       this.#released.resolve();
+    };
+    // The acknowledgement that lets the worker read on: one slot of the window is free again.
+    const consumed = () => {
+      queue.shift();
+      index = 0;
+      off = 0;
+      Atomics.sub(ctl, CTL_INFLIGHT, 1);
+      Atomics.notify(ctl, CTL_INFLIGHT);
+    };
+    const slice = () => {
+      scheduled = false;
+      const until = performance.now() + SLICE_MS;
+      try {
+        while (queue.length > 0) {
+          const batch = queue[0];
+          if (index === 0) {
+            view = new DataView(batch.buffer);
+            frame.bytes = new Uint8Array(batch.buffer);
+            frame.view = view;
+          }
+          const caplen = view.getUint32(off + REC_CAPLEN, true);
+          frame.n = ++this.#n;
+          frame.start = off + REC_HEADER;
+          frame.caplen = caplen;
+          frame.len = view.getUint32(off + REC_LEN, true);
+          frame.tsSec = view.getFloat64(off + REC_SEC, true);
+          frame.tsFrac = view.getUint32(off + REC_FRAC, true);
+          off += recordSize(caplen);
+          index++;
+          onFrame(frame);
+          if (index === batch.count) consumed(); // index is 0 again: the clock is read at every batch end
+          if (index % SLICE_CHECK_EVERY === 0 && performance.now() >= until) break;
+        }
+      } catch (err) {
+        failure ??= err;
+        discarding = true;
+        while (queue.length > 0) consumed();
+        this.close();
+      }
+      if (queue.length > 0) schedule();
+      else if (ended) finish();
+    };
+    const schedule = () => {
+      if (scheduled) return;
+      scheduled = true;
+      // A macrotask that runs after pending I/O and timers; see the module doc for why not the others.
+      setImmediate(slice);
     };
 
     worker.onmessage = (event: MessageEvent<WorkerMessage>) => {
       const msg = event.data;
       switch (msg.type) {
         case "batch":
-          if (failure !== undefined) return;
-          try {
-            this.#deliver(msg.buffer, msg.count, frame, onFrame);
-          } catch (err) {
-            failure = err;
-            this.close();
+          // Only queued here: a burst of messages is dispatched back to back, timers waiting.
+          if (discarding) {
+            Atomics.sub(ctl, CTL_INFLIGHT, 1);
+            Atomics.notify(ctl, CTL_INFLIGHT);
+          } else {
+            queue.push(msg);
+            schedule();
           }
           return;
         case "error":
+          // Posted after the last batch: the frames read before the failure are still delivered.
           failure ??= new PcapError("capture", `Capture on "${this.device}" failed: ${msg.text}`, {
             pcapText: msg.text,
             status: msg.status,
@@ -274,10 +381,10 @@ export class LiveCapture implements PacketSource {
           });
           return;
         case "done":
-          finish();
+          ended = true;
+          if (queue.length === 0) finish();
           return;
         case "closed":
-          finish();
           release();
           return;
       }
@@ -287,6 +394,9 @@ export class LiveCapture implements PacketSource {
       failure ??= new PcapError("capture", `Capture worker for "${this.device}" failed: ${event.message}`, {
         device: this.device,
       });
+      discarding = true;
+      ended = true;
+      queue.length = 0;
       finish();
       release(); // an uncaught error happens in JS, never inside a libpcap call: closing is safe
     };
@@ -295,6 +405,8 @@ export class LiveCapture implements PacketSource {
       handle: BigInt(Deno.UnsafePointer.value(this.#p!)),
       control: this.#control,
       batchBytes: Math.max(this.#batchBytes, recordSize(this.snaplen)),
+      batchPackets: this.#batchPackets,
+      window: this.#window,
       flushMs: this.#flushMs,
     };
     worker.postMessage(start);
@@ -320,24 +432,6 @@ export class LiveCapture implements PacketSource {
     }
   }
 
-  #deliver(buffer: ArrayBuffer, count: number, frame: Frame, onFrame: (frame: Frame) => void): void {
-    const view = new DataView(buffer);
-    frame.bytes = new Uint8Array(buffer);
-    frame.view = view;
-    let off = 0;
-    for (let i = 0; i < count; i++) {
-      const caplen = view.getUint32(off + REC_CAPLEN, true);
-      frame.n = ++this.#n;
-      frame.start = off + REC_HEADER;
-      frame.caplen = caplen;
-      frame.len = view.getUint32(off + REC_LEN, true);
-      frame.tsSec = view.getFloat64(off + REC_SEC, true);
-      frame.tsFrac = view.getUint32(off + REC_FRAC, true);
-      onFrame(frame);
-      off += recordSize(caplen);
-    }
-  }
-
   /** Stops the capture: `run` resolves once the worker has flushed what it read. Idempotent. */
   close(): void {
     if (this.#state === "open") {
@@ -349,6 +443,7 @@ export class LiveCapture implements PacketSource {
     } else if (this.#state === "running") {
       this.#state = "stopping";
       Atomics.store(this.#ctl, CTL_STOP, 1);
+      Atomics.notify(this.#ctl, CTL_INFLIGHT); // a worker asleep at a full window
       this.#ring();
     }
   }
@@ -443,6 +538,8 @@ export function openLiveCapture(device: string, options: LiveCaptureOptions = {}
   const timeoutMs = positiveInt("timeoutMs", options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const bufferSize = positiveInt("bufferSize", options.bufferSize ?? DEFAULT_BUFFER_SIZE);
   const batchBytes = positiveInt("batchBytes", options.batchBytes ?? DEFAULT_BATCH_BYTES, 1 << 30);
+  const batchPackets = positiveInt("batchPackets", options.batchPackets ?? DEFAULT_BATCH_PACKETS);
+  const window = positiveInt("batchesInFlight", options.batchesInFlight ?? DEFAULT_BATCHES_IN_FLIGHT, 1024);
   const flushMs = positiveInt("flushMs", options.flushMs ?? DEFAULT_FLUSH_MS);
   const lib = loadLibpcap(options.libraryPath);
   const sym = lib.symbols;
@@ -485,6 +582,8 @@ export function openLiveCapture(device: string, options: LiveCaptureOptions = {}
       filter,
       warnings,
       batchBytes,
+      batchPackets,
+      window,
       flushMs,
     });
   } catch (err) {

@@ -1,7 +1,7 @@
 /**
  * Two Cisco encapsulations met in data-centre captures:
  * - FabricPath (EtherType 0x8903): a 16-byte outer header whose "MAC addresses" are switch identifiers,
- *   then a 4-byte tag, then the customer's Ethernet frame, which becomes the packet's `eth` (as in
+ *   then a 2-byte FTAG/TTL word, then the customer's Ethernet frame, which becomes the packet's `eth` (as in
  *   Wireshark) since the outer header carries no real Ethernet addresses.
  * - Cisco MetaData (EtherType 0x8909, seen inside GRE): an 8-byte header carrying a security group tag,
  *   ending with the EtherType of the payload.
@@ -12,7 +12,7 @@
 import type { DecodeContext } from "./context.ts";
 import type { LayerSet } from "./layers.ts";
 
-const FABRICPATH_TAG_LEN = 4;
+const FABRICPATH_TAG_LEN = 2;
 const CMD_HEADER_LEN = 8;
 
 /** FabricPath: the payload starts with the FTAG/TTL word, then the inner Ethernet frame. */
@@ -30,5 +30,9 @@ export function decodeCiscoMetadata(ctx: DecodeContext, out: LayerSet, off: numb
     ctx.report("cmd_truncated", off);
     return;
   }
-  ctx.registry.dispatchEtherType(ctx.view.getUint16(off + 6), ctx, out, off + CMD_HEADER_LEN, end);
+  // The EtherType normally closes the header; captures of GRE-carried metadata also show it leading the
+  // header, so the other position is tried when the usual one names nothing decodable.
+  let type = ctx.view.getUint16(off + 6);
+  if (!ctx.registry.hasEtherType(type)) type = ctx.view.getUint16(off);
+  ctx.registry.dispatchEtherType(type, ctx, out, off + CMD_HEADER_LEN, end);
 }

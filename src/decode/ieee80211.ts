@@ -15,6 +15,8 @@ const TYPE_MGMT = 0, TYPE_CTRL = 1, TYPE_DATA = 2;
 const FC_TO_DS = 0x01, FC_FROM_DS = 0x02, FC_PROTECTED = 0x40, FC_ORDER = 0x80;
 /** Radiotap "flags" field: the frame ends with a 4-byte FCS. */
 const RADIOTAP_F_FCS = 0x10;
+/** Radiotap "flags" field: the driver padded the 802.11 header to a multiple of 4 bytes (Atheros does). */
+const RADIOTAP_F_DATAPAD = 0x20;
 
 /** Radiotap header, then the 802.11 frame. */
 export function decodeRadiotap(ctx: DecodeContext, out: LayerSet, off: number, end: number): void {
@@ -29,7 +31,7 @@ export function decodeRadiotap(ctx: DecodeContext, out: LayerSet, off: number, e
     return;
   }
   // Find the Flags field (bit 1): after the present words, TSFT (bit 0, 8 bytes aligned to 8) may precede it.
-  let fcs = false;
+  let flags = 0;
   const present = v.getUint32(off + 4, true);
   let p = off + 8;
   let word = present;
@@ -39,13 +41,25 @@ export function decodeRadiotap(ctx: DecodeContext, out: LayerSet, off: number, e
   }
   if (present & 0x2) {
     if (present & 0x1) p = off + ((p - off + 7) & ~7) + 8;
-    if (p < off + hdrLen) fcs = (ctx.bytes[p] & RADIOTAP_F_FCS) !== 0;
+    if (p < off + hdrLen) flags = ctx.bytes[p];
   }
-  decodeIeee80211(ctx, out, off + hdrLen, fcs && end - off - hdrLen >= 4 ? end - 4 : end);
+  const fcs = (flags & RADIOTAP_F_FCS) !== 0;
+  decodeMac(
+    ctx,
+    out,
+    off + hdrLen,
+    fcs && end - off - hdrLen >= 4 ? end - 4 : end,
+    (flags & RADIOTAP_F_DATAPAD) !== 0,
+  );
 }
 
 /** An 802.11 MAC frame (IEEE 802.11-2020 section 9.2). */
 export function decodeIeee80211(ctx: DecodeContext, out: LayerSet, off: number, end: number): void {
+  decodeMac(ctx, out, off, end, false);
+}
+
+/** `dataPad`: radiotap said the header is padded; ignoring it decoded the pad bytes as the LLC header. */
+function decodeMac(ctx: DecodeContext, out: LayerSet, off: number, end: number, dataPad: boolean): void {
   if (end - off < 10) {
     ctx.report("wlan_truncated", off);
     return;
@@ -70,6 +84,7 @@ export function decodeIeee80211(ctx: DecodeContext, out: LayerSet, off: number, 
   const qos = (subtype & 0x8) !== 0;
   if (qos) hdr += 2;
   if (qos && (fc1 & FC_ORDER)) hdr += 4;
+  if (dataPad) hdr = (hdr + 3) & ~3;
   // Null-function subtypes carry no payload.
   if ((subtype & 0x4) !== 0 || end - off <= hdr) return;
   if (fc1 & FC_PROTECTED) {

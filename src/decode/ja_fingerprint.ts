@@ -40,13 +40,31 @@ export function isGrease(v: number): boolean {
   return (v & 0x0f0f) === 0x0a0a && (v >> 8) === (v & 0xff);
 }
 
+/**
+ * Fingerprints repeat: every connection of one client program hashes the same strings. Remembering the
+ * last few thousand hashes turns a ~2 µs crypto call per hello into a map lookup.
+ */
+const HASH_CACHE_SIZE = 4096;
+const md5Cache = new Map<string, string>();
+const sha256Cache = new Map<string, string>();
+
+function memo(cache: Map<string, string>, key: string, compute: () => string): string {
+  let v = cache.get(key);
+  if (v === undefined) {
+    v = compute();
+    if (cache.size >= HASH_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+    cache.set(key, v);
+  }
+  return v;
+}
+
 /** Lowercase hex MD5 of a Latin-1/ASCII string. */
 export function md5Hex(s: string): string {
-  return createHash("md5").update(s, "latin1").digest("hex");
+  return memo(md5Cache, s, () => createHash("md5").update(s, "latin1").digest("hex"));
 }
 
 function sha256Hex12(s: string): string {
-  return createHash("sha256").update(s, "latin1").digest("hex").slice(0, 12);
+  return memo(sha256Cache, s, () => createHash("sha256").update(s, "latin1").digest("hex").slice(0, 12));
 }
 
 /** Decimal values joined by `-`, GREASE left out (the JA3 list form). */

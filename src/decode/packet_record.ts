@@ -42,7 +42,15 @@ export function layerFields(ls: LayerSet, rec: PacketRecord): PacketRecord {
   if (ls.udp !== undefined) rec.udp = ls.udp.toJSON();
   if (ls.icmp !== undefined) rec.icmp = icmpJSON(ls.icmp.toJSON() as PacketRecord);
   if (ls.icmp6 !== undefined) rec.icmp6 = icmpJSON(ls.icmp6.toJSON() as PacketRecord);
-  if (ls.app !== undefined && ls.appRecord !== undefined) rec[ls.app] = ls.appRecord;
+  if (ls.app !== undefined && ls.appRecord !== undefined) {
+    rec[ls.app] = ls.appRecord;
+    // A QUIC Initial's ClientHello is shown as the packet's TLS layer, beside the QUIC header fields.
+    if (ls.app === "quic" && "tls" in ls.appRecord) {
+      const { tls, ...quic } = ls.appRecord as { tls: unknown };
+      rec.quic = quic;
+      rec.tls = tls;
+    }
+  }
   if (ls.inner !== undefined) rec.inner = innerFields(ls.inner);
   return rec;
 }

@@ -20,7 +20,7 @@ import { createCipheriv, createDecipheriv, createHmac } from "node:crypto";
 import type { AppHint, AppProtocol, IssueSink } from "./app.ts";
 import { toHex } from "./_bytes.ts";
 import { ja4 } from "./ja_fingerprint.ts";
-import { parseHello } from "./tls.ts";
+import { helloInto as tlsHelloInto, parseHello, type TlsRecord } from "./tls.ts";
 
 /** The JSON record of a QUIC datagram: its first packet's header, and the ClientHello of a client Initial. */
 export interface QuicRecord {
@@ -39,6 +39,8 @@ export interface QuicRecord {
   alpn?: string[];
   /** JA4 of a ClientHello complete in this datagram. */
   ja4?: string;
+  /** The client Initial's ClientHello described as a TLS record (`packets` shows it as the packet's `tls`). */
+  tls?: TlsRecord;
 }
 
 /** RFC 9000 section 17.2: connection IDs of version 1 are at most 20 bytes. */
@@ -312,6 +314,11 @@ function helloInto(rec: QuicRecord, stream: Uint8Array, issues: IssueSink, at: n
   if (h.sni !== undefined) rec.sni = h.sni;
   if (h.alpn.length > 0) rec.alpn = h.alpn;
   if (h.complete) rec.ja4 = ja4(h, "q");
+  // The ClientHello is a TLS handshake message like any other: describe it as one, with its JA3, so that
+  // TLS statistics and fingerprints cover QUIC clients too (tshark shows it under `tls` as well).
+  const tls: TlsRecord = { handshake: "client_hello", content_types: ["handshake"] };
+  tlsHelloInto(tls, h, "q");
+  rec.tls = tls;
 }
 
 /**

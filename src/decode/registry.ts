@@ -60,6 +60,11 @@ export class Registry {
     return this;
   }
 
+  /** Whether the EtherType has a decoder. */
+  hasEtherType(etherType: number): boolean {
+    return this.etherTypes.has(etherType);
+  }
+
   /** Whether the link type has a decoder. */
   hasLinkType(linkType: number): boolean {
     return this.linkTypes.has(linkType);

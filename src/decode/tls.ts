@@ -12,10 +12,14 @@
  * notes the content types and returns. Hellos are parsed fully and fingerprinted (JA3/JA3S as tshark
  * computes them, JA4 per FoxIO), TLS 1.2 Certificate messages give subject, issuer, validity and SANs.
  *
- * Encrypted handshake messages (TLS 1.2 Finished after ChangeCipherSpec) are skipped: a handshake record
- * after a ChangeCipherSpec record of the same segment is not parsed, and a message whose type or length
- * is implausible ends the handshake walk of its record silently (it is encrypted, or the continuation of
- * a message begun in an earlier segment; Wireshark tells these apart with per-connection state).
+ * Encrypted handshake records (the TLS 1.2 Finished after ChangeCipherSpec) are told from cleartext ones
+ * without connection state (Wireshark keeps some): a record is parsed only when its messages chain, each
+ * header of a known type and plausible length, the last ending at the record end (or, before any
+ * ChangeCipherSpec of the segment, running on into the next record). Otherwise the record is encrypted or
+ * continues a message begun in an earlier segment, and is skipped without an issue. The second
+ * ClientHello that TLS 1.3 middlebox-compatibility mode sends right after a ChangeCipherSpec still chains.
+ *
+ * SSL 2.0-format ClientHellos (old clients offering SSL 3.0/TLS in a v2 envelope) are recognised too.
  *
  * @module
  */
@@ -323,8 +327,9 @@ function helloExtension(b: Uint8Array, type: number, p: number, e: number, h: He
  * Parses a ClientHello (`msgType` 1) or ServerHello (2) body that is declared to span `[off, declEnd)`, of
  * which `[off, availEnd)` is present. A body cut short by `availEnd` is read as far as it goes (so the SNI
  * of a hello split over segments is still found) and left `complete = false`; a structural error inside
- * the present bytes reports `tls_bad_hello` or `tls_bad_extension` at `at` and stops. Returns null when
- * not even the version is present. Used for TLS records and QUIC CRYPTO frames alike.
+ * the present bytes reports `tls_bad_hello` (or `tls_bad_extension` for the extensions block) at `at` and
+ * stops, while an extension whose own data is malformed is reported and skipped. Returns null when not
+ * even the version is present. Used for TLS records and QUIC CRYPTO frames alike.
  */
 export function parseHello(
   b: Uint8Array,
@@ -439,8 +444,8 @@ function helloExtensions(
   return h;
 }
 
-/** Fingerprint and describe a parsed hello into the segment record. */
-function helloInto(rec: TlsRecord, h: HelloInfo, transport: Ja4Transport): void {
+/** Fingerprint and describe a parsed hello into a TLS record (also used for QUIC's embedded ClientHello). */
+export function helloInto(rec: TlsRecord, h: HelloInfo, transport: Ja4Transport): void {
   const clip = (a: number[]) => (a.length > TLS_MAX_LIST ? a.slice(0, TLS_MAX_LIST) : a);
   rec.version = tlsVersionName(h.version);
   if (h.sni !== undefined) rec.sni = h.sni;

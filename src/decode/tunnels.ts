@@ -12,6 +12,7 @@ import { decodePpp } from "./pppoe.ts";
 
 const ETHERTYPE_TEB = 0x6558;
 const ERSPAN_II = 0x88be, ERSPAN_III = 0x22eb;
+const ERSPAN_III_HEADER_LEN = 12;
 const PPP_OVER_GRE = 0x880b;
 
 /** Decodes `[off, end)` as a packet starting at `etherType`'s layer into a fresh `inner` layer set. */
@@ -48,23 +49,35 @@ export function decodeGre(ctx: DecodeContext, out: LayerSet, off: number, end: n
   const version = flags & 0x7;
   let p = off + 4;
   const info: TunnelInfo = { type: "gre", proto };
-  if (flags & 0x8000) p += 4; // checksum + reserved
+  // RFC 1701: the checksum and offset fields are present when either the checksum or the routing bit is
+  // set (RFC 2784 keeps only the checksum bit, but RFC 1701 senders and crafted packets use both).
+  if (flags & 0xc000) p += 4;
   if (flags & 0x2000) {
     if (end - p >= 4) info.key = v.getUint32(p);
     p += 4;
   }
   if (flags & 0x1000) p += 4; // sequence
   if (version === 1 && flags & 0x0080) p += 4; // PPTP acknowledgement
-  if (p > end) {
+  // RFC 1701 source routing: entries (family, offset, length, data) up to a NULL entry, then the payload.
+  // Without this the route was decoded as the inner packet. Each entry advances `p` by at least 4.
+  let routed = (flags & 0x4000) === 0;
+  while (!routed && end - p >= 4) {
+    const family = v.getUint16(p), sreLen = ctx.bytes[p + 3];
+    p += 4 + sreLen;
+    routed = family === 0 && sreLen === 0;
+  }
+  if (p > end || !routed) {
     ctx.report("gre_truncated", off);
     out.tunnel = info;
     return;
   }
-  if (proto === ERSPAN_II || proto === ERSPAN_III) {
-    const hdr = proto === ERSPAN_II ? 8 : 12;
+  if (proto === ERSPAN_II) {
     // ERSPAN type II without the sequence bit is the headerless "type I".
-    const skip = proto === ERSPAN_II && !(flags & 0x1000) ? 0 : hdr;
-    decodeInner(ctx, out, info, ETHERTYPE_TEB, p + skip, end);
+    decodeInner(ctx, out, info, ETHERTYPE_TEB, flags & 0x1000 ? p + 8 : p, end);
+    return;
+  }
+  if (proto === ERSPAN_III) {
+    decodeErspan3(ctx, out, info, p, end);
     return;
   }
   if (version === 1 && proto === PPP_OVER_GRE) {
@@ -76,6 +89,31 @@ export function decodeGre(ctx: DecodeContext, out: LayerSet, off: number, end: n
     return;
   }
   decodeInner(ctx, out, info, proto, p, end);
+}
+
+/**
+ * ERSPAN type III (draft-foschiano-erspan-03 section 4.3): a 12-byte header whose last 16 bits hold the
+ * frame type (0 Ethernet, 2 IP) and, in the low bit, the flag of an 8-byte platform-specific sub-header.
+ * Both used to be ignored, so the sub-header or a non-Ethernet payload was decoded as an Ethernet frame.
+ */
+function decodeErspan3(ctx: DecodeContext, out: LayerSet, info: TunnelInfo, off: number, end: number): void {
+  if (end - off < ERSPAN_III_HEADER_LEN) {
+    ctx.report("erspan_truncated", off);
+    out.tunnel = info;
+    return;
+  }
+  const b = ctx.bytes;
+  const frameType = (b[off + 10] >> 2) & 0x1f;
+  const p = off + ERSPAN_III_HEADER_LEN + (b[off + 11] & 1 ? 8 : 0);
+  if (p > end) {
+    ctx.report("erspan_truncated", off);
+    out.tunnel = info;
+    return;
+  }
+  if (frameType === 0) decodeInner(ctx, out, info, ETHERTYPE_TEB, p, end);
+  else if (frameType === 2 && p < end && b[p] >> 4 === 4) decodeInner(ctx, out, info, 0x0800, p, end);
+  else if (frameType === 2 && p < end && b[p] >> 4 === 6) decodeInner(ctx, out, info, 0x86dd, p, end);
+  else out.tunnel = info; // a reserved frame type: the payload is not decoded
 }
 
 /** PPTP's enhanced GRE carries PPP frames, possibly with the HDLC address and control bytes (FF 03). */
