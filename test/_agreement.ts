@@ -188,6 +188,7 @@ export function compareFile(
   rows: string[][],
   tally: Tally,
   maxShown = 5,
+  skip: (field: string) => boolean = () => false,
 ): string[] {
   const col = (row: string[], field: string) => row[TSHARK_COLUMNS.indexOf(field)] ?? "";
   const byN = new Map(records.map((r) => [r.n as number, r]));
@@ -201,6 +202,7 @@ export function compareFile(
     for (const [path, fields] of FIELDS) {
       if (icmpError && TRANSPORT_AND_UP.some((p) => path.startsWith(p))) continue;
       if (v6 && V4_ONLY.has(path)) continue;
+      if (skip(path)) continue;
       let field = fields;
       if (fields.includes("|")) {
         if (v6) {

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { openCapture } from "../capture/open_capture.ts";
 import type { Frame } from "../capture/source.ts";
 import { PacketDecoder } from "./packet_decoder.ts";
-import { packetRecord, type PacketRecord } from "./packet_record.ts";
+import { type PacketRecord, packetRecord } from "./packet_record.ts";
 
 /** Bytes of a hex string; whitespace, `|` and `.` are ignored so vectors can be laid out by field. */
 export function hex(text: string): Uint8Array {
@@ -96,7 +96,9 @@ export function decodeRecord(
     const d = decoder ?? new PacketDecoder();
     return JSON.parse(JSON.stringify(packetRecord(d.decode(makeFrame(bytes, { ...options, junk })))));
   });
-  if (decoder === undefined) assert.deepStrictEqual(records[1], records[0], "the record depends on bytes outside the frame");
+  if (decoder === undefined) {
+    assert.deepStrictEqual(records[1], records[0], "the record depends on bytes outside the frame");
+  }
   return records[0];
 }
 

@@ -22,6 +22,10 @@ export class DecodeContext implements IssueSink {
   view: DataView = new DataView(this.bytes.buffer);
   /** Offset of the packet's first byte in `bytes`: anomaly offsets are reported relative to it. */
   start = 0;
+  /** End of the captured bytes. */
+  frameEnd = 0;
+  /** Where the packet ended on the wire (`start + len`); beyond `frameEnd` when the snaplen cut it. */
+  wireEnd = 0;
   /** The first anomaly, as `<code> at byte <offset>`. */
   malformed: string | undefined = undefined;
   /** Every anomaly code seen in this packet (usually none). */
@@ -35,10 +39,12 @@ export class DecodeContext implements IssueSink {
 
   constructor(readonly registry: Registry, readonly reassembler?: IpReassembler) {}
 
-  reset(bytes: Uint8Array, view: DataView, start: number): void {
+  reset(bytes: Uint8Array, view: DataView, start: number, caplen: number, len: number): void {
     this.bytes = bytes;
     this.view = view;
     this.start = start;
+    this.frameEnd = start + caplen;
+    this.wireEnd = start + Math.max(len, caplen);
     this.malformed = undefined;
     this.anomalies = undefined;
     this.depth = 0;
@@ -51,16 +57,30 @@ export class DecodeContext implements IssueSink {
    */
   decodeReassembled(proto: number, payload: Uint8Array, out: LayerSet): void {
     const bytes = this.bytes, view = this.view, start = this.start;
+    const frameEnd = this.frameEnd, wireEnd = this.wireEnd;
     this.bytes = payload;
     this.view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
     this.start = 0;
+    this.frameEnd = this.wireEnd = payload.length;
     try {
       this.registry.dispatchIpProto(proto, this, out, 0, payload.length);
     } finally {
       this.bytes = bytes;
       this.view = view;
       this.start = start;
+      this.frameEnd = frameEnd;
+      this.wireEnd = wireEnd;
     }
+  }
+
+  /**
+   * Bytes that were on the wire from `off` to the end of the enclosing layer. An enclosing layer that
+   * bounded its payload by a length field passes a smaller `end`, which is then also the wire end;
+   * otherwise the payload runs to the packet's wire length, which the snaplen may have cut from `end`.
+   * Like tshark's reported length, this caps what an IP header may claim.
+   */
+  wireAvailable(off: number, end: number): number {
+    return (end < this.frameEnd ? end : this.wireEnd) - off;
   }
 
   report(code: string, offset: number): void {

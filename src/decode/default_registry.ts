@@ -28,7 +28,7 @@ import { decodeAyiya } from "./ayiya.ts";
 import { decodeCiscoMetadata, decodeFabricPath } from "./cisco.ts";
 import { decodeGtpU } from "./gtp.ts";
 import { decodePbb } from "./ieee8021ah.ts";
-import { decodeMpls } from "./mpls.ts";
+import { decodeMpls, decodeMplsOverUdp } from "./mpls.ts";
 import { decodePim } from "./pim.ts";
 import { decodePppoeSession } from "./pppoe.ts";
 
@@ -64,7 +64,7 @@ export function defaultRegistry(): Registry {
     .registerUdpTunnel(4754, decodeGre) // GRE-in-UDP, RFC 8086
     .registerUdpTunnel(2152, decodeGtpU)
     .registerUdpTunnel(5072, decodeAyiya)
-    .registerUdpTunnel(6635, decodeMpls) // MPLS-in-UDP, RFC 7510
+    .registerUdpTunnel(6635, decodeMplsOverUdp)
     .registerEtherType(0x8864, decodePppoeSession)
     .registerEtherType(0x8847, decodeMpls)
     .registerEtherType(0x8848, decodeMpls)

@@ -43,14 +43,13 @@ export function decodeRadiotap(ctx: DecodeContext, out: LayerSet, off: number, e
     if (present & 0x1) p = off + ((p - off + 7) & ~7) + 8;
     if (p < off + hdrLen) flags = ctx.bytes[p];
   }
-  const fcs = (flags & RADIOTAP_F_FCS) !== 0;
-  decodeMac(
-    ctx,
-    out,
-    off + hdrLen,
-    fcs && end - off - hdrLen >= 4 ? end - 4 : end,
-    (flags & RADIOTAP_F_DATAPAD) !== 0,
-  );
+  // The FCS is the last 4 bytes on the wire: when the snaplen cut the frame, fewer of them (or none) were
+  // captured, and cutting 4 bytes anyway took real payload (an ARP cut short, found on a corpus capture).
+  let macEnd = end;
+  if ((flags & RADIOTAP_F_FCS) !== 0 && end - off - hdrLen >= 4) {
+    macEnd = Math.min(end, (end === ctx.frameEnd ? ctx.wireEnd : end) - 4);
+  }
+  decodeMac(ctx, out, off + hdrLen, macEnd, (flags & RADIOTAP_F_DATAPAD) !== 0);
 }
 
 /** An 802.11 MAC frame (IEEE 802.11-2020 section 9.2). */

@@ -131,7 +131,9 @@ Deno.test("ieee80211: management, control, protected and null frames", () => {
     wlan: { type: 2, subtype: 0, flags: 0x41, ra: AP, ta: STA, addr3: GW, protected: true },
   });
   // 44us CF +QoS BSSID:00:00:5e:00:53:aa SA:00:00:5e:00:53:01 DA:00:00:5e:00:53:aa QoS Null function
-  const qosNull = decodeRecord("c8 01 2c00 00005e0053aa 00005e005301 00005e0053aa 4000 0000", { linkType: WLAN });
+  const qosNull = decodeRecord("c8 01 2c00 00005e0053aa 00005e005301 00005e0053aa 4000 0000", {
+    linkType: WLAN,
+  });
   assert.deepStrictEqual(qosNull, {
     ...frameFields(26, "IEEE802_11"),
     wlan: { type: 2, subtype: 12, flags: 1, ra: AP, ta: STA, addr3: AP },
@@ -181,7 +183,9 @@ Deno.test("ieee80211: seeded fuzz never throws", () => {
       "88 83 2c00 00005e005302 00005e005301 00005e0053aa 1000 00005e005303 0000 00000000",
       `${LLC_SNAP_IPV4} ${IP_TCP} ${TCP}`,
     ),
-    hex("80 00 0000 ffffffffffff 00005e0053aa 00005e0053aa 2000 | 0807060504030201 6400 0104 | 00 04 74657374"),
+    hex(
+      "80 00 0000 ffffffffffff 00005e0053aa 00005e0053aa 2000 | 0807060504030201 6400 0104 | 00 04 74657374",
+    ),
   ], { linkType: WLAN });
 });
 
@@ -191,7 +195,11 @@ Deno.test({
   async fn() {
     let packets = 0, withIp = 0;
     const names = ["zeek/radiotap.pcap", "zeek/wlanmon.pcap", "zeek/arp-who-has-wlanmon.pcap"];
-    names.push("tcpdump/ieee802.11_htc.pcap", "tcpdump/ieee802.11_rx-stbc.pcap", "tcpdump/reason_code-0.pcap");
+    names.push(
+      "tcpdump/ieee802.11_htc.pcap",
+      "tcpdump/ieee802.11_rx-stbc.pcap",
+      "tcpdump/reason_code-0.pcap",
+    );
     for (const name of names) {
       const ours = await corpusRecords(name);
       const theirs = await tsharkRows(name, [

@@ -28,7 +28,8 @@ export function decodeIpv4(ctx: DecodeContext, out: LayerSet, off: number, end: 
   const totalLen = v.getUint16(off + 2);
   const flags = v.getUint16(off + 6);
   // A total length of 0 is what TCP segmentation offload leaves in captures taken on the sender.
-  const claimed = totalLen === 0 ? end - off : totalLen;
+  const wire = ctx.wireAvailable(off, end);
+  const claimed = totalLen === 0 ? wire : Math.min(totalLen, wire);
   const ip = new IpLayer(
     b,
     off + 12,

@@ -26,7 +26,8 @@ export function decodeIpv6(ctx: DecodeContext, out: LayerSet, off: number, end: 
   }
   const payloadLen = v.getUint16(off + 4);
   // Payload length 0 is legitimate only for a jumbogram, whose length is in a hop-by-hop option (RFC 2675).
-  if (payloadLen === 0 && b[off + 6] !== HOP_BY_HOP) {
+  // An empty packet with no next header (RFC 8200 section 4.7) is valid too: keepalives, tests.
+  if (payloadLen === 0 && b[off + 6] !== HOP_BY_HOP && b[off + 6] !== NO_NEXT) {
     out.ip = new IpLayer(b, off + 8, 6, b[off + 7], 0, false, false, 0, 0);
     out.ip.proto = b[off + 6];
     ctx.report("ipv6_zero_payload_length", off + 4);
@@ -40,10 +41,7 @@ export function decodeIpv6(ctx: DecodeContext, out: LayerSet, off: number, end: 
   let stopped = false;
   let isFragment = false;
   for (let i = 0; i < MAX_EXT_HEADERS; i++) {
-    if (
-      next !== HOP_BY_HOP && next !== ROUTING && next !== FRAGMENT && next !== DEST_OPTS && next !== AH &&
-      next !== MOBILITY && next !== HIP && next !== SHIM6
-    ) break;
+    if (!isExtensionHeader(next)) break;
     (ext ??= []).push(next);
     if (payloadEnd - p < 8) {
       ctx.report("ipv6_ext_truncated", p);
@@ -73,8 +71,17 @@ export function decodeIpv6(ctx: DecodeContext, out: LayerSet, off: number, end: 
     p += len;
     next = hdrNext;
   }
+  // The loop ran out with another extension header to go: say why decoding stops here.
+  if (!stopped && isExtensionHeader(next)) {
+    ctx.report("ipv6_too_many_ext_headers", p);
+    stopped = true;
+  }
   // The claimed length of the upper-layer payload, which stays right when the snaplen cut the capture.
-  const claimed = payloadLen === 0 ? payloadEnd - p : Math.max(0, payloadLen - (p - off - HEADER_LEN));
+  const wire = ctx.wireAvailable(off, end) - HEADER_LEN;
+  const claimed = Math.max(
+    0,
+    (payloadLen === 0 ? payloadEnd - off - HEADER_LEN : Math.min(payloadLen, wire)) - (p - off - HEADER_LEN),
+  );
   const ip = new IpLayer(b, off + 8, 6, b[off + 7], id, false, mf, fragOffset, claimed);
   ip.proto = next;
   ip.ext = ext;
@@ -94,4 +101,10 @@ export function decodeIpv6(ctx: DecodeContext, out: LayerSet, off: number, end: 
     return;
   }
   ctx.registry.dispatchIpProto(next, ctx, out, p, payloadEnd);
+}
+
+/** Whether `next` names an extension header this decoder walks (ESP is not walked: it is encrypted). */
+function isExtensionHeader(next: number): boolean {
+  return next === HOP_BY_HOP || next === ROUTING || next === FRAGMENT || next === DEST_OPTS || next === AH ||
+    next === MOBILITY || next === HIP || next === SHIM6;
 }

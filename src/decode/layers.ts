@@ -195,7 +195,7 @@ export class IcmpLayer {
 
 /** A tunnel header that carried an inner packet (GRE, VXLAN, Geneve, IP-in-IP). */
 export interface TunnelInfo {
-  type: "gre" | "vxlan" | "geneve" | "ipip" | "teredo" | "gtp" | "ayiya" | "mpls_pw" | "pim";
+  type: "gre" | "vxlan" | "geneve" | "ipip" | "teredo" | "gtp" | "ayiya" | "mpls_pw" | "mpls_udp" | "pim";
   /** GRE protocol type, VXLAN network identifier, ... */
   proto?: number;
   vni?: number;

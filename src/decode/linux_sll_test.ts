@@ -112,9 +112,12 @@ Deno.test("linux_sll: truncated headers", () => {
   const sll2 = decodeRecord("86dd 0000 00000003 0001 00 06 00005e005302 00", { linkType: SLL2 });
   assert.deepStrictEqual(sll2, { ...frameFields(19, "LINUX_SLL2"), malformed: "sll2_truncated at byte 0" });
   // A whole SLL2 header with a cut IPv6 header: the sll record stays, the anomaly names the IPv6 layer.
-  const ip6 = decodeRecord(cat("86dd 0000 00000003 0001 00 06 00005e005302 0000", hex(IP6_UDP).subarray(0, 20)), {
-    linkType: SLL2,
-  });
+  const ip6 = decodeRecord(
+    cat("86dd 0000 00000003 0001 00 06 00005e005302 0000", hex(IP6_UDP).subarray(0, 20)),
+    {
+      linkType: SLL2,
+    },
+  );
   assert.equal((ip6.sll as { protocol: number }).protocol, 0x86dd);
   assert.equal(ip6.malformed, "ipv6_truncated at byte 20");
 });

@@ -42,3 +42,17 @@ export function decodeMpls(ctx: DecodeContext, out: LayerSet, off: number, end: 
     ctx.depth--;
   }
 }
+
+/** MPLS over UDP (RFC 7510, port 6635): the labelled packet is carried, so it is decoded into `inner`. */
+export function decodeMplsOverUdp(ctx: DecodeContext, out: LayerSet, off: number, end: number): void {
+  out.tunnel = { type: "mpls_udp" };
+  if (ctx.depth >= MAX_TUNNEL_DEPTH) {
+    ctx.report("tunnel_too_deep", off);
+    return;
+  }
+  const inner: LayerSet = {};
+  out.inner = inner;
+  ctx.depth++;
+  decodeMpls(ctx, inner, off, end);
+  ctx.depth--;
+}

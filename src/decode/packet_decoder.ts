@@ -48,7 +48,7 @@ export class PacketDecoder {
   /** Decodes one frame. */
   decode(frame: Frame): DecodedPacket {
     const ctx = this.ctx;
-    ctx.reset(frame.bytes, frame.view, frame.start);
+    ctx.reset(frame.bytes, frame.view, frame.start, frame.caplen, frame.len);
     ctx.now = frame.tsSec;
     const layers: LayerSet = {};
     try {
