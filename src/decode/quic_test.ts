@@ -144,8 +144,15 @@ Deno.test("RFC 9001 A.1: client Initial keys from DCID 8394c8f03e515708", () => 
 });
 
 Deno.test("RFC 9001 A.2: the client Initial is opened and its ClientHello read", () => {
-  const { rec, issues } = decode(fromHex(RFC9001_A2));
+  const { rec: full, issues } = decode(fromHex(RFC9001_A2));
   assert.deepEqual(issues.items, []);
+  // The ClientHello is also described as a TLS record, with the same SNI, ALPN and JA4.
+  const { tls, ...rec } = full as { tls?: Record<string, unknown> };
+  assert.equal(tls?.handshake, "client_hello");
+  assert.equal(tls?.sni, "example.com");
+  assert.deepEqual(tls?.alpn, ["alpn"]);
+  assert.equal(tls?.ja4, "q13d0211an_62ed6f6ca7ad_4d634acda6c0");
+  assert.equal(tls?.ja3_full, "771,4865-4866,0-65281-10-16-5-51-43-13-45-28-57,29-23-24,");
   assert.deepEqual(rec, {
     header: "long",
     version: "0x00000001",

@@ -158,7 +158,13 @@ export class FlowKey {
     if (ip.v === 4) {
       this.s0 = word(b, o);
       this.d0 = word(b, o + 4);
-      this.s1 = this.s2 = this.s3 = this.d1 = this.d2 = this.d3 = 0;
+      this.s1 =
+        this.s2 =
+        this.s3 =
+        this.d1 =
+        this.d2 =
+        this.d3 =
+          0;
     } else {
       this.s0 = word(b, o);
       this.s1 = word(b, o + 4);

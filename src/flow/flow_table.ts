@@ -340,8 +340,10 @@ export class Flow {
       }
     } else if (app === "tls") {
       const t = rec as TlsRecord;
-      if (t.sni === undefined && t.ja3 === undefined && t.ja3s === undefined && t.ja4 === undefined &&
-        t.version === undefined) return;
+      if (
+        t.sni === undefined && t.ja3 === undefined && t.ja3s === undefined && t.ja4 === undefined &&
+        t.version === undefined
+      ) return;
       const tls = this.tls ??= {};
       if (t.sni !== undefined) tls.sni ??= t.sni;
       if (t.ja3 !== undefined) tls.ja3 ??= t.ja3;
@@ -425,7 +427,6 @@ interface FlowList {
   head: Flow | undefined;
   tail: Flow | undefined;
 }
-
 
 /** The flow table. Feed it every decoded packet in capture order with `update`. */
 export class FlowTable {

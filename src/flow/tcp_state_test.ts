@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from "../decode/layers.ts";
-import { SEG_NEW, SEG_NONE, SEG_OUT_OF_ORDER, SEG_RETRANSMISSION, SeqTracker, TcpState } from "./tcp_state.ts";
+import {
+  SEG_NEW,
+  SEG_NONE,
+  SEG_OUT_OF_ORDER,
+  SEG_RETRANSMISSION,
+  SeqTracker,
+  TcpState,
+} from "./tcp_state.ts";
 
 const S = TCP_SYN, A = TCP_ACK, F = TCP_FIN, R = TCP_RST, P = TCP_PSH;
 const ORIG = true, RESP = false;
