@@ -129,8 +129,7 @@ function capture(start: StartMessage): void {
   publishStats();
   while (Atomics.load(ctl, CTL_STOP) === 0) {
     // Waiting here, before a read, rather than at a flush: no packet is held from libpcap while asleep,
-    // and every flush below finds a free slot (a full batch can exceed the window by one only when the
-    // same read also ends the previous batch).
+    // and a flush below finds a free slot (only the final flush at stop may go past the window).
     if (Atomics.load(ctl, CTL_INFLIGHT) >= window) {
       waitForWindow();
       continue;

@@ -87,8 +87,9 @@ export const DEFAULT_BUFFER_SIZE = 8 * 1024 * 1024;
  */
 export const DEFAULT_BATCH_BYTES = 256 * 1024;
 /**
- * Most packets in one batch: ~2.5 ms of full decoding at 10 us a packet, so a consumed batch frees a
- * window slot often; 256 packets amortise the per-batch cost to well under a microsecond a packet.
+ * Most packets in one batch. Full decoding of the capture benchmark's traffic costs ~1 us a packet and
+ * formatting output or running detectors several times that, so a batch is consumed in 0.25-2.5 ms and
+ * frees a window slot often; the per-batch cost (a message, a wakeup: tens of us) is still amortised.
  */
 export const DEFAULT_BATCH_PACKETS = 256;
 /**
@@ -414,8 +415,9 @@ export class LiveCapture implements PacketSource {
   }
 
   /**
-   * Resolves once the handle is closed and the reading thread has exited (a few tens of ms after `run`
-   * resolved: closing a Linux packet socket waits for the kernel). Await it before exiting a test.
+   * Resolves once the handle is closed and the reading thread has exited (a few tens of ms after the
+   * reader stopped: closing a Linux packet socket waits for the kernel; `run` may resolve before or after,
+   * as it also waits for the last batches to be consumed). Await it before exiting a test.
    */
   get closed(): Promise<void> {
     return this.#released.promise;

@@ -201,7 +201,14 @@ export async function corpusRecords(name: string): Promise<PacketRecord[]> {
  */
 export async function tsharkRows(name: string, fields: string[]): Promise<string[][]> {
   const args = ["-n", "-r", `${CORPUS}/${name}`, "-T", "fields", "-E", "separator=\t", "-E", "occurrence=a"];
-  args.push("-E", "aggregator=,", "-o", "tcp.desegment_tcp_streams:FALSE", "-o", "tcp.relative_sequence_numbers:FALSE");
+  args.push(
+    "-E",
+    "aggregator=,",
+    "-o",
+    "tcp.desegment_tcp_streams:FALSE",
+    "-o",
+    "tcp.relative_sequence_numbers:FALSE",
+  );
   for (const f of fields) args.push("-e", f);
   const out = await new Deno.Command("tshark", { args, stdout: "piped", stderr: "null", stdin: "null" })
     .output();

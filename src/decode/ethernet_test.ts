@@ -117,16 +117,25 @@ Deno.test("ethernet: trailing padding is not IP payload", () => {
 
 Deno.test("ethernet: truncated at each layer keeps the outer layers", () => {
   const eth = { src: A, dst: B, type: 0x0800 };
+  // As a snaplen cuts them: 46 bytes on the wire, `cut` captured.
   for (let cut = 0; cut < ETH_IP_UDP.length; cut++) {
-    const rec = decodeRecord(ETH_IP_UDP.subarray(0, cut));
+    const rec = decodeRecord(ETH_IP_UDP.subarray(0, cut), { len: 46 });
     const what = `cut at ${cut}`;
     if (cut < 14) {
-      assert.deepStrictEqual(rec, { ...frameFields(cut), malformed: "eth_truncated at byte 0" }, what);
+      assert.deepStrictEqual(
+        rec,
+        { ...frameFields(cut, "EN10MB", 46), malformed: "eth_truncated at byte 0" },
+        what,
+      );
     } else if (cut < 34) {
-      assert.deepStrictEqual(rec, { ...frameFields(cut), eth, malformed: "ip_truncated at byte 14" }, what);
+      assert.deepStrictEqual(rec, {
+        ...frameFields(cut, "EN10MB", 46),
+        eth,
+        malformed: "ip_truncated at byte 14",
+      }, what);
     } else if (cut < 42) {
       assert.deepStrictEqual(rec, {
-        ...frameFields(cut),
+        ...frameFields(cut, "EN10MB", 46),
         eth,
         ip: IP_UDP_RECORD,
         malformed: "udp_truncated at byte 34",
@@ -134,7 +143,7 @@ Deno.test("ethernet: truncated at each layer keeps the outer layers", () => {
     } else {
       // The UDP header is whole; the payload was cut by the snaplen, which is not an anomaly.
       assert.deepStrictEqual(rec, {
-        ...frameFields(cut),
+        ...frameFields(cut, "EN10MB", 46),
         eth,
         ip: IP_UDP_RECORD,
         udp: { sport: 40000, dport: 50000, len: 12 },

@@ -74,6 +74,24 @@ Deno.test("ieee80211: the FCS is not payload", () => {
   assert.deepStrictEqual(without.tcp, TCP_RECORD);
 });
 
+Deno.test("ieee80211: the FCS flag on a frame the snaplen cut", () => {
+  // ... LLC/SNAP, ethertype ARP (0x0806): Request who-has 192.0.2.2 tell 192.0.2.1, length 28, then the FCS.
+  const arp = "aaaa03 000000 0806 | 0001 0800 06 04 0001 00005e005301 c0000201 000000000000 c0000202";
+  const frame = hex(`${RADIOTAP_FCS} ${QOS_DATA} ${arp} ${FCS}`);
+  const expected = { op: 1, sha: STA, spa: "192.0.2.1", tha: "00:00:00:00:00:00", tpa: "192.0.2.2" };
+  // Captured without the FCS: nothing may be cut from the end of the ARP packet.
+  const noFcs = decodeRecord(frame.subarray(0, frame.length - 4), { linkType: RADIOTAP, len: frame.length });
+  assert.deepStrictEqual(noFcs.arp, expected);
+  assert.equal(noFcs.malformed, undefined);
+  // Captured with half the FCS: only those two bytes are cut.
+  const half = decodeRecord(frame.subarray(0, frame.length - 2), { linkType: RADIOTAP, len: frame.length });
+  assert.deepStrictEqual(half.arp, expected);
+  // Cut inside the ARP packet: the ARP packet is cut, not the FCS that was never captured.
+  const cut = decodeRecord(frame.subarray(0, frame.length - 8), { linkType: RADIOTAP, len: frame.length });
+  assert.deepStrictEqual(cut.arp, { op: 1 });
+  assert.equal(cut.malformed, "arp_truncated at byte 65");
+});
+
 Deno.test("ieee80211: radiotap Data Pad flag: the header is padded to 4 bytes", () => {
   // Radiotap v0, length 9, Flags 0x20 (data pad); the 26-byte QoS data header is followed by 2 pad bytes.
   // 44us CF +QoS BSSID:00:00:5e:00:53:aa SA:00:00:5e:00:53:01 DA:00:00:5e:00:53:02 LLC, dsap SNAP ...

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createCipheriv } from "node:crypto";
-import { IssueList } from "./app.ts";
+import type { IssueList } from "./app.ts";
+import { concat, decodeEmbedded, fromHex } from "./_test_app.ts";
 import { toHex } from "./_bytes.ts";
 import {
   clientInitialKeys,
@@ -11,32 +12,11 @@ import {
   sniffQuic,
 } from "./quic.ts";
 
-function fromHex(s: string): Uint8Array {
-  const h = s.replace(/\s+/g, "");
-  const b = new Uint8Array(h.length / 2);
-  for (let i = 0; i < b.length; i++) b[i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);
-  return b;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 const UDP = { transport: "udp", srcPort: 50000, dstPort: 443 } as const;
 
 /** Decodes `dgram` placed at a non-zero offset with junk after it. */
 function decode(dgram: Uint8Array): { rec: QuicRecord | null; issues: IssueList } {
-  const bytes = new Uint8Array(dgram.length + 29).fill(0xc3);
-  bytes.set(dgram, 11);
-  const issues = new IssueList();
-  const rec = decodeQuic(bytes, new DataView(bytes.buffer), 11, 11 + dgram.length, issues, UDP);
-  return { rec, issues };
+  return decodeEmbedded(decodeQuic, dgram, UDP, 11, 0xc3);
 }
 
 // RFC 9001 Appendix A.2: the client Initial, 1200 bytes, DCID 8394c8f03e515708, packet number 2,

@@ -13,7 +13,16 @@ import {
 const A = "00:00:5e:00:53:01", B = "00:00:5e:00:53:02";
 const ETH = "00005e005302 00005e005301 0800";
 const ETH_RECORD = { src: A, dst: B, type: 0x0800 };
-const IP_OUT = { v: 4, src: "192.0.2.1", dst: "198.51.100.2", proto: 6, ttl: 64, df: true, mf: false, frag_offset: 0 };
+const IP_OUT = {
+  v: 4,
+  src: "192.0.2.1",
+  dst: "198.51.100.2",
+  proto: 6,
+  ttl: 64,
+  df: true,
+  mf: false,
+  frag_offset: 0,
+};
 const IP_IN = { ...IP_OUT, src: "198.51.100.2", dst: "192.0.2.1" };
 
 // (tos 0x0, ttl 64, id 256, offset 0, flags [DF], proto TCP (6), length 60)
@@ -101,7 +110,12 @@ Deno.test("tcp: ACK with SACK blocks and timestamps", () => {
 
 Deno.test("tcp: data segment, and payload cut by the snaplen", () => {
   const tcp = { sport: 40000, dport: 5001, seq: 1001, ack: 7001, flags: 0x018, win: 502, len: 10 };
-  assert.deepStrictEqual(decodeRecord(DATA), { ...frameFields(64), eth: ETH_RECORD, ip: { ...IP_OUT, id: 256 }, tcp });
+  assert.deepStrictEqual(decodeRecord(DATA), {
+    ...frameFields(64),
+    eth: ETH_RECORD,
+    ip: { ...IP_OUT, id: 256 },
+    tcp,
+  });
   // Only 4 payload bytes captured: len is still what the IP header says the segment carried.
   assert.deepStrictEqual(decodeRecord(DATA.subarray(0, 58), { len: 64 }), {
     ...frameFields(58, "EN10MB", 64),
@@ -114,9 +128,13 @@ Deno.test("tcp: data segment, and payload cut by the snaplen", () => {
 Deno.test("tcp: all twelve flag bits", () => {
   // 192.0.2.1.40000 > 198.51.100.2.5001: Flags [SEW], seq 1000, win 64240, length 0 (plus AE and the three
   // reserved bits: tshark's tcp.flags 0xfff)
-  const rec = decodeRecord(`${ETH} 4500 0028 0100 4000 40 06 4d99 c0000201 c6336402 | 9c40 1389 000003e8 00000000 5fff faf0 1449 0000`);
+  const rec = decodeRecord(
+    `${ETH} 4500 0028 0100 4000 40 06 4d99 c0000201 c6336402 | 9c40 1389 000003e8 00000000 5fff faf0 1449 0000`,
+  );
   assert.equal((rec.tcp as { flags: number }).flags, 0xfff);
-  const syn = decodeRecord(`${ETH} 4500 0028 0100 4000 40 06 4d99 c0000201 c6336402 | 9c40 1389 000003e8 00000000 50c2 faf0 1449 0000`);
+  const syn = decodeRecord(
+    `${ETH} 4500 0028 0100 4000 40 06 4d99 c0000201 c6336402 | 9c40 1389 000003e8 00000000 50c2 faf0 1449 0000`,
+  );
   assert.equal((syn.tcp as { flags: number }).flags, 0x0c2);
 });
 

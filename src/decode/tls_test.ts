@@ -1,23 +1,7 @@
 import assert from "node:assert/strict";
-import { IssueList } from "./app.ts";
+import type { IssueList } from "./app.ts";
+import { concat, decodeEmbedded, fromHex } from "./_test_app.ts";
 import { decodeTls, sniffTls, TLS_MAX_CERTIFICATES, tlsProtocol, type TlsRecord } from "./tls.ts";
-
-function fromHex(s: string): Uint8Array {
-  const h = s.replace(/\s+/g, "");
-  const b = new Uint8Array(h.length / 2);
-  for (let i = 0; i < b.length; i++) b[i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);
-  return b;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 const TCP = { transport: "tcp", srcPort: 51000, dstPort: 443 } as const;
 
@@ -26,11 +10,7 @@ const TCP = { transport: "tcp", srcPort: 51000, dstPort: 443 } as const;
  * `[off, end)`), returning the record and the issues.
  */
 function decode(payload: Uint8Array): { rec: TlsRecord | null; issues: IssueList } {
-  const bytes = new Uint8Array(payload.length + 37).fill(0x16);
-  bytes.set(payload, 13);
-  const issues = new IssueList();
-  const rec = decodeTls(bytes, new DataView(bytes.buffer), 13, 13 + payload.length, issues, TCP);
-  return { rec, issues };
+  return decodeEmbedded(decodeTls, payload, TCP, 13, 0x16);
 }
 
 function u16(v: number): number[] {

@@ -15,9 +15,11 @@ export function decodeUdp(ctx: DecodeContext, out: LayerSet, off: number, end: n
   const len = v.getUint16(off + 4);
   let payloadEnd = end;
   if (len >= HEADER_LEN && off + len < end) payloadEnd = off + len;
-  // 0 is a jumbogram's (RFC 2675). A length beyond the IP payload is a lie, as tshark's "bad length value"
-  // says; it used to pass silently (the captured bytes, not the field, bound the payload either way).
-  if ((len < HEADER_LEN && len !== 0) || (out.ip !== undefined && len > out.ip.payloadLen)) {
+  // 0 is an IPv6 jumbogram's (RFC 2675), so not an error there. A length beyond the IP payload is a lie, as
+  // tshark's "bad length value" says; both used to pass silently (the captured bytes, not the field, bound
+  // the payload either way).
+  const jumbo = len === 0 && out.ip?.v === 6;
+  if ((len < HEADER_LEN && !jumbo) || (out.ip !== undefined && len > out.ip.payloadLen)) {
     ctx.report("udp_bad_length", off + 4);
   }
   const udp = new UdpLayer(

@@ -7,23 +7,7 @@ import {
   X509_MAX_SAN,
   X509_MAX_STRING,
 } from "./x509.ts";
-
-function fromHex(s: string): Uint8Array {
-  const h = s.replace(/\s+/g, "");
-  const b = new Uint8Array(h.length / 2);
-  for (let i = 0; i < b.length; i++) b[i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);
-  return b;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+import { concat, fromHex } from "./_test_app.ts";
 
 /** DER TLV with a definite length (short or long form). */
 function tlv(tag: number, content: Uint8Array): Uint8Array {

@@ -1,0 +1,126 @@
+/**
+ * Flow table micro-benchmark: flow updates per second over a decoded capture (the generated mixed
+ * capture of 200 000 packets by default, which is creation-heavy: most of its packets open a new flow).
+ * Every packet is decoded once beforehand (each frame copied to its own buffer so the decoded layers stay
+ * valid), so the figures are the flow code's alone. Also compares two ways of keying a packet: the
+ * `FlowKey` words with a symmetric numeric hash and collision chains (what `FlowTable` uses), and a
+ * canonical string key in a `Map<string, ...>`.
+ * Usage: `deno run -A bench/flow_table.ts [CAPTURE] [RUNS]` (default: generated, 5 runs).
+ *
+ * @module
+ */
+
+import { openCapture } from "../src/capture/open_capture.ts";
+import { type DecodedPacket, PacketDecoder } from "../src/decode/packet_decoder.ts";
+import { FlowKey } from "../src/flow/flow_key.ts";
+import { FlowTable } from "../src/flow/flow_table.ts";
+import { benchCapture, median } from "./_measure.ts";
+
+const path = Deno.args[0] ?? await benchCapture(200_000);
+const runs = Number(Deno.args[1] ?? 5);
+
+async function decodeAll(file: string): Promise<DecodedPacket[]> {
+  const decoder = new PacketDecoder();
+  const packets: DecodedPacket[] = [];
+  await (await openCapture(file)).run((f) => {
+    const bytes = f.bytes.slice(f.start, f.start + f.caplen);
+    packets.push(decoder.decode({ ...f, bytes, view: new DataView(bytes.buffer), start: 0 }));
+  });
+  return packets;
+}
+
+const packets = await decodeAll(path);
+const n = packets.length;
+
+/** Seconds per run of `fn` over the packets (after one warm-up run), median of `runs`. */
+function measure(name: string, fn: () => void): number {
+  fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    fn();
+    times.push((performance.now() - t0) / 1000);
+  }
+  const m = median(times);
+  console.log(
+    `${name.padEnd(44)} median ${(m * 1000).toFixed(1).padStart(7)} ms  ` +
+      `${Math.round(n / m).toLocaleString("en-US").padStart(12)} updates/s  ` +
+      `(${(m / n * 1e9).toFixed(0)} ns each)`,
+  );
+  return m;
+}
+
+let sink = 0;
+
+measure("FlowKey.fromLayers only", () => {
+  const key = new FlowKey();
+  for (const p of packets) if (key.fromLayers(p.layers)) sink ^= key.hash;
+});
+
+interface Entry {
+  key: FlowKey;
+  next: Entry | undefined;
+  packets: number;
+}
+
+measure("key: numeric hash + chains (Map<number>)", () => {
+  const key = new FlowKey();
+  const map = new Map<number, Entry>();
+  for (const p of packets) {
+    if (!key.fromLayers(p.layers)) continue;
+    let e = map.get(key.hash);
+    for (; e !== undefined; e = e.next) if (key.sameDirection(e.key) || key.reverseOf(e.key)) break;
+    if (e === undefined) {
+      e = { key: key.clone(), next: map.get(key.hash), packets: 0 };
+      map.set(key.hash, e);
+    }
+    e.packets++;
+  }
+  sink ^= map.size;
+});
+
+measure("key: canonical string (Map<string>)", () => {
+  const key = new FlowKey();
+  const map = new Map<string, { packets: number }>();
+  for (const p of packets) {
+    if (!key.fromLayers(p.layers)) continue;
+    const a = `${key.s0},${key.s1},${key.s2},${key.s3},${key.sport}`;
+    const b = `${key.d0},${key.d1},${key.d2},${key.d3},${key.dport}`;
+    const k = a < b
+      ? `${key.proto}|${key.vlan}|${key.ident}|${a}|${b}`
+      : `${key.proto}|${key.vlan}|${key.ident}|${b}|${a}`;
+    let e = map.get(k);
+    if (e === undefined) map.set(k, e = { packets: 0 });
+    e.packets++;
+  }
+  sink ^= map.size;
+});
+
+let created = 0;
+measure("FlowTable.update, fresh table", () => {
+  const table = new FlowTable();
+  for (const p of packets) table.update(p);
+  created = table.stats().created;
+});
+
+// The lookup-hit path: the same packets again into a table that already holds all their flows.
+const warm = new FlowTable({
+  timeouts: {
+    tcpEstablished: Infinity,
+    tcpHalfOpen: Infinity,
+    tcpClosed: Infinity,
+    udp: Infinity,
+    icmp: Infinity,
+  },
+});
+for (const p of packets) warm.update(p);
+measure("FlowTable.update, warm table (flows exist)", () => {
+  for (const p of packets) warm.update(p);
+});
+
+console.log(
+  `flow benchmark: ${path}, ${n.toLocaleString("en-US")} packets, ${
+    created.toLocaleString("en-US")
+  } flows, ` +
+    `${runs} runs (${sink & 1})`,
+);
