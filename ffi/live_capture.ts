@@ -4,7 +4,7 @@
  * The handle is created, configured, activated and filtered on the calling thread, so every setup
  * failure is a synchronous `PcapError`; a module worker (`capture_worker.ts`) then reads packets with
  * synchronous `pcap_next_ex` calls and transfers them in batches (one `ArrayBuffer` per batch, flushed
- * when it holds 256 packets or 256 KiB, or its oldest packet is 50 ms old). Nothing is allocated per
+ * when it holds 1024 packets or 1 MiB, or its oldest packet is 50 ms old). Nothing is allocated per
  * packet on either thread; the main thread allocates one view pair per batch.
  *
  * Flow control: Deno dispatches every queued worker message before it runs a timer, so a worker free to
@@ -83,19 +83,22 @@ export const DEFAULT_TIMEOUT_MS = 50;
 export const DEFAULT_BUFFER_SIZE = 8 * 1024 * 1024;
 /**
  * Batch buffer size. Large batches amortise the per-message cost (tens of microseconds); small ones bound
- * the memory held on the main thread (at most the window plus one batch) and let the window move often.
+ * the memory held on the main thread: at most the window plus one batch.
  */
-export const DEFAULT_BATCH_BYTES = 256 * 1024;
+export const DEFAULT_BATCH_BYTES = 1024 * 1024;
 /**
- * Most packets in one batch. Full decoding of the capture benchmark's traffic costs ~1 us a packet and
- * formatting output or running detectors several times that, so a batch is consumed in 0.25-2.5 ms and
- * frees a window slot often; the per-batch cost (a message, a wakeup: tens of us) is still amortised.
+ * Most packets in one batch: ~1 ms of full decoding (~1 us a packet on the capture benchmark's traffic),
+ * a few ms with output or detectors on top. Slices, not batches, bound how long `onFrame` holds the main
+ * thread, so the limit is set by the window's need: see {@linkcode DEFAULT_BATCHES_IN_FLIGHT}.
  */
-export const DEFAULT_BATCH_PACKETS = 256;
+export const DEFAULT_BATCH_PACKETS = 1024;
 /**
- * Most batches posted and not yet consumed. 2 would do to keep the worker busy while the main thread
- * consumes; 4 also rides out a main thread busy for a few ms elsewhere, while bounding what waits outside
- * the kernel buffer to ~1 MiB / 1280 packets (the window plus the batch being filled).
+ * Most batches posted and not yet consumed. The worker is idle from the moment the window fills until an
+ * acknowledgement wakes it, a round trip of two thread wakeups plus an event-loop turn: a few ms on a
+ * loaded host. The window must cover that at full rate or the kernel buffer takes the slack: measured
+ * with tcpreplay --topspeed at ~170k packets/s on 2 busy CPUs, 4 batches of 256 packets let the kernel
+ * drop in 4 runs of 6 (up to 32k packets), 4 of 1024 in 1 of 6. What waits outside the kernel buffer is
+ * then at most 5 MiB / 5120 packets (the window plus the batch being filled).
  */
 export const DEFAULT_BATCHES_IN_FLIGHT = 4;
 /**

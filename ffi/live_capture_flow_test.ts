@@ -73,12 +73,14 @@ Deno.test({
       await run("ip", ["-n", ns, "addr", "add", `${peerIp}/30`, "dev", peer]);
       await run("ip", ["-n", ns, "link", "set", peer, "up"]);
 
-      // A small kernel buffer (a few hundred of these packets) so that the burst overflows it once the
-      // window (at most (4 + 1) * 256 packets in JS) is full: the drops must then show in pcap_stats.
+      // A small kernel buffer (a few hundred of these packets) and small batches, so that the burst
+      // overflows both the window ((4 + 1) * 128 packets in JS) and the kernel buffer within a second
+      // of delivery: the drops must then show in pcap_stats.
       const cap = openLiveCapture(host, {
         filter: `udp and src host ${peerIp} and dst port ${port}`,
         snaplen: 128,
         bufferSize: 64 * 1024,
+        batchPackets: 128,
       });
       let delivered = 0;
       let duplicates = 0;

@@ -219,3 +219,14 @@ export async function tsharkRows(name: string, fields: string[]): Promise<string
     return row;
   });
 }
+
+/** Records and tshark rows of several corpus captures, read in parallel. */
+export function corpusAndTshark(
+  names: string[],
+  fields: string[],
+): Promise<{ name: string; ours: PacketRecord[]; theirs: string[][] }[]> {
+  return Promise.all(names.map(async (name) => {
+    const [ours, theirs] = await Promise.all([corpusRecords(name), tsharkRows(name, fields)]);
+    return { name, ours, theirs };
+  }));
+}

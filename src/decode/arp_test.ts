@@ -1,13 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  CORPUS_SKIP,
-  corpusRecords,
-  decodeRecord,
-  frameFields,
-  fuzzFrames,
-  hex,
-  tsharkRows,
-} from "./_test_frame.ts";
+import { CORPUS_SKIP, corpusAndTshark, decodeRecord, frameFields, fuzzFrames, hex } from "./_test_frame.ts";
 
 const A = "00:00:5e:00:53:01", B = "00:00:5e:00:53:02", BROADCAST = "ff:ff:ff:ff:ff:ff";
 
@@ -94,15 +86,14 @@ Deno.test({
     let packets = 0;
     const names = ["zeek/communityid_arp.pcap", "zeek/linuxsll-arp.pcap", "zeek/arp-who-has-wlanmon.pcap"];
     names.push("tcpdump/arp-too-long-tha.pcap", "zeek/linux_dlt_sll2.pcap");
-    for (const name of names) {
-      const ours = await corpusRecords(name);
-      const theirs = await tsharkRows(name, [
-        "arp.opcode",
-        "arp.src.hw_mac",
-        "arp.src.proto_ipv4",
-        "arp.dst.hw_mac",
-        "arp.dst.proto_ipv4",
-      ]);
+    const fields = [
+      "arp.opcode",
+      "arp.src.hw_mac",
+      "arp.src.proto_ipv4",
+      "arp.dst.hw_mac",
+      "arp.dst.proto_ipv4",
+    ];
+    for (const { name, ours, theirs } of await corpusAndTshark(names, fields)) {
       assert.equal(ours.length, theirs.length, name);
       for (let i = 0; i < ours.length; i++) {
         const [op, sha, spa, tha, tpa] = theirs[i];
@@ -123,6 +114,7 @@ Deno.test({
         packets++;
       }
     }
+    console.log(`arp: ${packets} packets agree with tshark`);
     assert.ok(packets >= 10, `only ${packets} packets compared`);
   },
 });

@@ -2,12 +2,11 @@ import assert from "node:assert/strict";
 import {
   cat,
   CORPUS_SKIP,
-  corpusRecords,
+  corpusAndTshark,
   decodeRecord,
   frameFields,
   fuzzFrames,
   hex,
-  tsharkRows,
 } from "./_test_frame.ts";
 
 const A = "00:00:5e:00:53:01", B = "00:00:5e:00:53:02";
@@ -188,16 +187,15 @@ Deno.test({
       "zeek/icmp_dot1q.pcap",
       "tcpdump/rpvstp-trunk-native-vid5.pcap",
     ];
-    for (const name of names) {
-      const ours = await corpusRecords(name);
-      const theirs = await tsharkRows(name, [
-        "eth.src",
-        "eth.dst",
-        "eth.type",
-        "ieee8021ad.id",
-        "vlan.id",
-        "eth.len",
-      ]);
+    const fields = [
+      "eth.src",
+      "eth.dst",
+      "eth.type",
+      "ieee8021ad.id",
+      "vlan.id",
+      "eth.len",
+    ];
+    for (const { name, ours, theirs } of await corpusAndTshark(names, fields)) {
       assert.equal(ours.length, theirs.length, name);
       for (let i = 0; i < ours.length; i++) {
         const [src, dst, type, outer, inner, len] = theirs[i].map((f) => f.split(",")[0]);
@@ -212,6 +210,7 @@ Deno.test({
         packets++;
       }
     }
+    console.log(`ethernet: ${packets} packets agree with tshark`);
     assert.ok(packets >= 58, `only ${packets} packets compared`);
   },
 });

@@ -2,12 +2,11 @@ import assert from "node:assert/strict";
 import {
   cat,
   CORPUS_SKIP,
-  corpusRecords,
+  corpusAndTshark,
   decodeRecord,
   frameFields,
   fuzzFrames,
   hex,
-  tsharkRows,
 } from "./_test_frame.ts";
 
 const A = "00:00:5e:00:53:01", B = "00:00:5e:00:53:02";
@@ -292,9 +291,7 @@ Deno.test({
       "udp.srcport",
       "icmpv6.nd.rd.target_address",
     ];
-    const all = await Promise.all(names.map((n) => Promise.all([corpusRecords(n), tsharkRows(n, fields)])));
-    for (const [f, [ours, theirs]] of all.entries()) {
-      const name = names[f];
+    for (const { name, ours, theirs } of await corpusAndTshark(names, fields)) {
       assert.equal(ours.length, theirs.length, name);
       for (let i = 0; i < ours.length; i++) {
         const t = theirs[i].map((f) => f.split(","));
@@ -324,6 +321,7 @@ Deno.test({
         packets++;
       }
     }
+    console.log(`icmp: ${packets} packets agree with tshark`);
     assert.ok(packets >= 40 && quotes >= 5, `only ${packets} packets (${quotes} quoting) compared`);
   },
 });

@@ -2,12 +2,11 @@ import assert from "node:assert/strict";
 import {
   cat,
   CORPUS_SKIP,
-  corpusRecords,
+  corpusAndTshark,
   decodeRecord,
   frameFields,
   fuzzFrames,
   hex,
-  tsharkRows,
 } from "./_test_frame.ts";
 
 const WLAN = 105, RADIOTAP = 127;
@@ -218,17 +217,16 @@ Deno.test({
       "tcpdump/ieee802.11_rx-stbc.pcap",
       "tcpdump/reason_code-0.pcap",
     );
-    for (const name of names) {
-      const ours = await corpusRecords(name);
-      const theirs = await tsharkRows(name, [
-        "wlan.fc.type",
-        "wlan.fc.subtype",
-        "wlan.ra",
-        "wlan.ta",
-        "wlan.fc.protected",
-        "ip.src",
-        "ipv6.src",
-      ]);
+    const fields = [
+      "wlan.fc.type",
+      "wlan.fc.subtype",
+      "wlan.ra",
+      "wlan.ta",
+      "wlan.fc.protected",
+      "ip.src",
+      "ipv6.src",
+    ];
+    for (const { name, ours, theirs } of await corpusAndTshark(names, fields)) {
       assert.equal(ours.length, theirs.length, name);
       for (let i = 0; i < ours.length; i++) {
         const [type, subtype, ra, ta, prot, ip4, ip6] = theirs[i].map((f) => f.split(",")[0]);
@@ -245,6 +243,7 @@ Deno.test({
         packets++;
       }
     }
+    console.log(`ieee80211: ${packets} packets agree with tshark`);
     assert.ok(packets >= 10 && withIp >= 5, `only ${packets} packets (${withIp} with IP) compared`);
   },
 });

@@ -3,12 +3,11 @@ import { PacketDecoder } from "./packet_decoder.ts";
 import {
   cat,
   CORPUS_SKIP,
-  corpusRecords,
+  corpusAndTshark,
   decodeRecord,
   frameFields,
   fuzzFrames,
   hex,
-  tsharkRows,
 } from "./_test_frame.ts";
 
 const A = "00:00:5e:00:53:01", B = "00:00:5e:00:53:02";
@@ -169,19 +168,18 @@ Deno.test({
       "tcpdump/ipv4_tcp_http_xml.pcap",
       "tcpdump/ipv4_invalid_hdr_length.pcap",
     ];
-    for (const name of names) {
-      const ours = await corpusRecords(name);
-      const theirs = await tsharkRows(name, [
-        "ip.src",
-        "ip.dst",
-        "ip.proto",
-        "ip.ttl",
-        "ip.id",
-        "ip.flags.df",
-        "ip.flags.mf",
-        "ip.frag_offset",
-        "ip.hdr_len",
-      ]);
+    const fields = [
+      "ip.src",
+      "ip.dst",
+      "ip.proto",
+      "ip.ttl",
+      "ip.id",
+      "ip.flags.df",
+      "ip.flags.mf",
+      "ip.frag_offset",
+      "ip.hdr_len",
+    ];
+    for (const { name, ours, theirs } of await corpusAndTshark(names, fields)) {
       assert.equal(ours.length, theirs.length, name);
       for (let i = 0; i < ours.length; i++) {
         const t = theirs[i].map((f) => f.split(",")[0]);
@@ -219,6 +217,7 @@ Deno.test({
         packets++;
       }
     }
+    console.log(`ipv4: ${packets} packets agree with tshark`);
     assert.ok(packets >= 30, `only ${packets} packets compared`);
   },
 });

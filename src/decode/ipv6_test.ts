@@ -2,12 +2,11 @@ import assert from "node:assert/strict";
 import {
   cat,
   CORPUS_SKIP,
-  corpusRecords,
+  corpusAndTshark,
   decodeRecord,
   frameFields,
   fuzzFrames,
   hex,
-  tsharkRows,
 } from "./_test_frame.ts";
 
 const A = "00:00:5e:00:53:01", B = "00:00:5e:00:53:02";
@@ -166,17 +165,16 @@ Deno.test({
       "zeek/ipv6-mobility-dst-opts.pcap",
       "tcpdump/ipv6_no_next_header.pcap",
     ];
-    for (const name of names) {
-      const ours = await corpusRecords(name);
-      const theirs = await tsharkRows(name, [
-        "frame.protocols",
-        "ipv6.src",
-        "ipv6.dst",
-        "ipv6.hlim",
-        "ipv6.fraghdr.offset",
-        "ipv6.fraghdr.more",
-        "ipv6.fraghdr.ident",
-      ]);
+    const fields = [
+      "frame.protocols",
+      "ipv6.src",
+      "ipv6.dst",
+      "ipv6.hlim",
+      "ipv6.fraghdr.offset",
+      "ipv6.fraghdr.more",
+      "ipv6.fraghdr.ident",
+    ];
+    for (const { name, ours, theirs } of await corpusAndTshark(names, fields)) {
       assert.equal(ours.length, theirs.length, name);
       for (let i = 0; i < ours.length; i++) {
         const [protocols, src, dst, hlim, offset, more, ident] = theirs[i].map((f) => f.split(",")[0]);
@@ -204,6 +202,7 @@ Deno.test({
         packets++;
       }
     }
+    console.log(`ipv6: ${packets} packets agree with tshark`);
     assert.ok(packets >= 20, `only ${packets} packets compared`);
   },
 });

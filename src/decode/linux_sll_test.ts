@@ -2,12 +2,11 @@ import assert from "node:assert/strict";
 import {
   cat,
   CORPUS_SKIP,
-  corpusRecords,
+  corpusAndTshark,
   decodeRecord,
   frameFields,
   fuzzFrames,
   hex,
-  tsharkRows,
 } from "./_test_frame.ts";
 
 const SLL = 113, SLL2 = 276;
@@ -136,18 +135,18 @@ Deno.test({
   ignore: CORPUS_SKIP !== undefined,
   async fn() {
     let packets = 0;
-    for (const name of ["zeek/linux_dlt_sll2.pcap", "zeek/linuxsll-arp.pcap", "tcpdump/babel.pcap"]) {
-      const ours = await corpusRecords(name);
-      const theirs = await tsharkRows(name, [
-        "sll.pkttype",
-        "sll.hatype",
-        "sll.src.eth",
-        "sll.etype",
-        "sll.ltype",
-        "sll.gretype",
-        "ip.src",
-        "ipv6.src",
-      ]);
+    const names = ["zeek/linux_dlt_sll2.pcap", "zeek/linuxsll-arp.pcap", "tcpdump/babel.pcap"];
+    const fields = [
+      "sll.pkttype",
+      "sll.hatype",
+      "sll.src.eth",
+      "sll.etype",
+      "sll.ltype",
+      "sll.gretype",
+      "ip.src",
+      "ipv6.src",
+    ];
+    for (const { name, ours, theirs } of await corpusAndTshark(names, fields)) {
       assert.equal(ours.length, theirs.length, name);
       for (let i = 0; i < ours.length; i++) {
         const [pkttype, hatype, addr, etype, ltype, gretype, ip4, ip6] = theirs[i];
@@ -162,6 +161,7 @@ Deno.test({
         packets++;
       }
     }
+    console.log(`linux_sll: ${packets} packets agree with tshark`);
     assert.ok(packets >= 40, `only ${packets} packets compared`);
   },
 });

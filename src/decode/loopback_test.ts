@@ -2,12 +2,11 @@ import assert from "node:assert/strict";
 import {
   cat,
   CORPUS_SKIP,
-  corpusRecords,
+  corpusAndTshark,
   decodeRecord,
   frameFields,
   fuzzFrames,
   hex,
-  tsharkRows,
 } from "./_test_frame.ts";
 
 const NULL = 0, LOOP = 108, RAW = 101, IPV4 = 228, IPV6 = 229;
@@ -143,9 +142,8 @@ Deno.test({
       "tcpdump/LINKTYPE_IPV4.pcap",
       "tcpdump/LINKTYPE_IPV6.pcap",
     ];
-    for (const name of names) {
-      const ours = await corpusRecords(name);
-      const theirs = await tsharkRows(name, ["null.family", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst"]);
+    const fields = ["null.family", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst"];
+    for (const { name, ours, theirs } of await corpusAndTshark(names, fields)) {
       assert.equal(ours.length, theirs.length, name);
       for (let i = 0; i < ours.length; i++) {
         const [, src4, dst4, src6, dst6] = theirs[i].map((f) => f.split(",")[0]);
@@ -156,6 +154,7 @@ Deno.test({
         packets++;
       }
     }
+    console.log(`loopback: ${packets} packets agree with tshark`);
     assert.ok(packets >= 20, `only ${packets} packets compared`);
   },
 });

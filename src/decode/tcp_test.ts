@@ -2,12 +2,11 @@ import assert from "node:assert/strict";
 import {
   cat,
   CORPUS_SKIP,
-  corpusRecords,
+  corpusAndTshark,
   decodeRecord,
   frameFields,
   fuzzFrames,
   hex,
-  tsharkRows,
 } from "./_test_frame.ts";
 
 const A = "00:00:5e:00:53:01", B = "00:00:5e:00:53:02";
@@ -221,25 +220,24 @@ Deno.test({
       "tcpdump/accecn_handshake.pcap",
       "zeek/http_206_example_b.pcap",
     ];
-    for (const name of names) {
-      const ours = await corpusRecords(name);
-      const theirs = await tsharkRows(name, [
-        "tcp.srcport",
-        "tcp.dstport",
-        "tcp.seq_raw",
-        "tcp.ack_raw",
-        "tcp.flags",
-        "tcp.window_size_value",
-        "tcp.len",
-        "tcp.options.mss_val",
-        "tcp.options.wscale.shift",
-        "tcp.options.sack_perm",
-        "tcp.options.timestamp.tsval",
-        "tcp.options.timestamp.tsecr",
-        "tcp.options.sack_le",
-        "tcp.options.sack_re",
-        "icmp.type",
-      ]);
+    const fields = [
+      "tcp.srcport",
+      "tcp.dstport",
+      "tcp.seq_raw",
+      "tcp.ack_raw",
+      "tcp.flags",
+      "tcp.window_size_value",
+      "tcp.len",
+      "tcp.options.mss_val",
+      "tcp.options.wscale.shift",
+      "tcp.options.sack_perm",
+      "tcp.options.timestamp.tsval",
+      "tcp.options.timestamp.tsecr",
+      "tcp.options.sack_le",
+      "tcp.options.sack_re",
+      "icmp.type",
+    ];
+    for (const { name, ours, theirs } of await corpusAndTshark(names, fields)) {
       assert.equal(ours.length, theirs.length, name);
       for (let i = 0; i < ours.length; i++) {
         const t = theirs[i];
@@ -270,6 +268,7 @@ Deno.test({
         packets++;
       }
     }
+    console.log(`tcp: ${packets} packets agree with tshark`);
     assert.ok(packets >= 50 && withOptions >= 20, `only ${packets} packets (${withOptions} with options)`);
   },
 });

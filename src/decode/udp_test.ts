@@ -2,12 +2,11 @@ import assert from "node:assert/strict";
 import {
   cat,
   CORPUS_SKIP,
-  corpusRecords,
+  corpusAndTshark,
   decodeRecord,
   frameFields,
   fuzzFrames,
   hex,
-  tsharkRows,
 } from "./_test_frame.ts";
 
 const A = "00:00:5e:00:53:01", B = "00:00:5e:00:53:02";
@@ -144,15 +143,14 @@ Deno.test({
     let packets = 0;
     const names = ["mcpcap/dns.pcap", "zeek/udp-packet.pcap", "tcpdump/udp-length-heapoverflow.pcap"];
     names.push("zeek/dns-edns-ecs.pcap", "tcpdump/syslog_udp.pcap");
-    for (const name of names) {
-      const ours = await corpusRecords(name);
-      const theirs = await tsharkRows(name, [
-        "udp.srcport",
-        "udp.dstport",
-        "udp.length",
-        "icmp.type",
-        "ip.flags.mf",
-      ]);
+    const fields = [
+      "udp.srcport",
+      "udp.dstport",
+      "udp.length",
+      "icmp.type",
+      "ip.flags.mf",
+    ];
+    for (const { name, ours, theirs } of await corpusAndTshark(names, fields)) {
       assert.equal(ours.length, theirs.length, name);
       for (let i = 0; i < ours.length; i++) {
         const [sport, dport, len, icmp, mf] = theirs[i];
@@ -170,6 +168,7 @@ Deno.test({
         packets++;
       }
     }
+    console.log(`udp: ${packets} packets agree with tshark`);
     assert.ok(packets >= 40, `only ${packets} packets compared`);
   },
 });
