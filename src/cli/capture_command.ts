@@ -125,51 +125,6 @@ function countersText(c: CaptureCounters): string {
     `decoded ${c.decoded}` + (c.written === undefined ? "" : `, written ${c.written}`);
 }
 
-/** The signal watcher's thread: it records SIGINT (1) or SIGTERM (2) in the shared flag. */
-const SIGNAL_WORKER = `self.onmessage = (event) => {
-  const flag = new Int32Array(event.data);
-  for (const [code, sig] of [[1, "SIGINT"], [2, "SIGTERM"]]) {
-    try {
-      Deno.addSignalListener(sig, () => Atomics.store(flag, 0, code));
-    } catch { /* not available on this platform */ }
-  }
-};`;
-
-/**
- * SIGINT/SIGTERM as seen by a tiny worker thread, readable from the packet path. Under a flood Deno
- * dispatches the capture's queued batches before timers and signal listeners: Ctrl-C was measured to take
- * ~6 s (until the flood ended) with the main thread's listener alone. The worker's listener runs at once
- * and sets a shared flag, which the packet loop reads. Without workers, the main listener still works.
- */
-class SignalWatch {
-  readonly #flag = new Int32Array(new SharedArrayBuffer(4));
-  #worker: Worker | undefined;
-  #url: string | undefined;
-
-  constructor() {
-    try {
-      this.#url = URL.createObjectURL(new Blob([SIGNAL_WORKER], { type: "application/javascript" }));
-      this.#worker = new Worker(this.#url, { type: "module" });
-      this.#worker.postMessage(this.#flag.buffer);
-    } catch {
-      this.stop(); // the main thread's listeners remain
-    }
-  }
-
-  /** The signal received so far, if any. */
-  get signal(): "SIGINT" | "SIGTERM" | undefined {
-    const code = Atomics.load(this.#flag, 0);
-    return code === 1 ? "SIGINT" : code === 2 ? "SIGTERM" : undefined;
-  }
-
-  stop(): void {
-    this.#worker?.terminate();
-    this.#worker = undefined;
-    if (this.#url !== undefined) URL.revokeObjectURL(this.#url);
-    this.#url = undefined;
-  }
-}
-
 /** Runs the command; resolves to the exit code (0, or 1 when the capture could not start or failed). */
 export async function captureCommand(options: CaptureOptions, out = new LineWriter()): Promise<number> {
   let cap: LiveCapture;
@@ -238,12 +193,10 @@ export async function captureCommand(options: CaptureOptions, out = new LineWrit
     }
   };
 
-  const watch = new SignalWatch();
   const signals: [Deno.Signal, () => void][] = [];
   let signalsSeen = 0;
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     const handler = () => {
-      // Counted here, not from `reason`: the watcher may already have stopped on this same signal.
       if (++signalsSeen >= 2) {
         // A second signal: the user has waited long enough. Keep what was spooled.
         spool?.close();
@@ -307,14 +260,9 @@ export async function captureCommand(options: CaptureOptions, out = new LineWrit
         reason ??= "count";
         return false;
       }
-      // Under a flood, Deno runs queued worker messages before timers and signal listeners, so those
-      // could fire late: the packet path looks at the signal flag and the clock every DEADLINE_EVERY.
+      // The live source delivers in short time slices, so timers and signal listeners run between them;
+      // the clock is also checked here, cheaply, so a deadline is kept to the packet under a flood.
       if (decoded % DEADLINE_EVERY === 0) {
-        const sig = watch.signal;
-        if (sig !== undefined) {
-          reason ??= sig;
-          return false;
-        }
         if (performance.now() >= deadline) {
           reason ??= "duration";
           return false;
@@ -335,7 +283,6 @@ export async function captureCommand(options: CaptureOptions, out = new LineWrit
     for (const t of timers) clearTimeout(t);
   }
   await cap.closed;
-  watch.stop();
   for (const [sig, handler] of signals) Deno.removeSignalListener(sig, handler);
   if (thrown !== undefined) {
     spool?.close();
