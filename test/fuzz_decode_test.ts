@@ -289,7 +289,8 @@ Deno.test({
     linkTypes.push(9999); // a link type nobody decodes
 
     // One buffer for every packet: the packet is copied to a random offset, mutated in place, and framed by
-    // views ending exactly at its last byte, so that any read past the captured bytes throws.
+    // views ending exactly at its last byte, so that a DataView read past the captured bytes throws (and a
+    // typed-array read gives undefined, which the record check below catches).
     const work = new Uint8Array(8 + MAX_SEED_BYTES + 256);
     const frame: Frame = frameOf(work, 1);
     const exceptions: Record<string, number> = {};

@@ -215,8 +215,11 @@ Deno.test({
     names.push(
       "tcpdump/ieee802.11_htc.pcap",
       "tcpdump/ieee802.11_rx-stbc.pcap",
-      "tcpdump/reason_code-0.pcap",
+      "tcpdump/ieee802.11_meshid.pcap",
     );
+    for (const n of [0, 1, 7, 15, 23, 45]) {
+      names.push(`tcpdump/reason_code-${n}.pcap`, `tcpdump/status_code-${n}.pcap`);
+    }
     const fields = [
       "wlan.fc.type",
       "wlan.fc.subtype",

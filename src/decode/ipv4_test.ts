@@ -167,6 +167,9 @@ Deno.test({
       "tcpdump/ip_ts_opts_asan.pcap",
       "tcpdump/ipv4_tcp_http_xml.pcap",
       "tcpdump/ipv4_invalid_hdr_length.pcap",
+      "zeek/ipv4_fragmented-2.pcap",
+      "zeek/http_get.pcap",
+      "zeek/icmp_icmp-timeexceeded.pcap",
     ];
     const fields = [
       "ip.src",

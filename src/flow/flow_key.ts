@@ -9,7 +9,8 @@
  * Choices a caller relies on:
  * - **Tunnels**: the key is taken from the innermost layer set that has an IP layer (GRE, VXLAN, Geneve,
  *   IP-in-IP, Teredo, GTP...), because that is the conversation the tunnel carries and the one detectors
- *   reason about; the tunnel endpoints' own traffic is not a separate flow. The VLAN id is the outermost
+ *   reason about; the tunnel endpoints' own traffic is not a separate flow (but a tunnel whose payload is
+ *   not IP, such as ARP over VXLAN, is keyed on the outer packet). The VLAN id is the outermost
  *   one of the outer frame (the tag the capture point saw), and `tunnel` names the outermost tunnel.
  * - **ICMP** (RFC 792, RFC 4443): request/reply pairs key on the request type as the originator's "port"
  *   and the reply type as the responder's (as Zeek writes them: echo is 8/0, ICMPv6 echo 128/129), plus
