@@ -8,6 +8,7 @@ import { loadLibpcap } from "./load.ts";
 import { openLiveCapture } from "./live_capture.ts";
 import { PcapError } from "./pcap_error.ts";
 import type { Frame } from "../src/capture/source.ts";
+import { canUseNetns, NetnsPair, run } from "../test/_netns.ts";
 
 function libpcapMissing(): string | false {
   try {
@@ -25,18 +26,10 @@ function skipReason(): string | false {
   } catch (err) {
     return `libpcap missing: ${(err as Error).message}`;
   }
-  if (Deno.uid() !== 0) return "not root (capture and network namespaces need it)";
-  return false;
+  return canUseNetns();
 }
 const skip = skipReason();
 if (skip) console.log(`skipping live capture tests: ${skip}`);
-
-async function run(cmd: string, args: string[], check = true): Promise<string> {
-  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
-  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  if (check && !out.success) throw new Error(`${cmd} ${args.join(" ")} failed: ${text}`);
-  return text;
-}
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -57,23 +50,12 @@ Deno.test({
   name: "live: captures exactly the UDP datagrams sent from a network namespace, with a BPF filter",
   ignore: skip !== false,
   async fn() {
-    const id = Deno.pid % 100000;
-    const ns = `nwtest${id}`;
-    const host = `nwt${id}h`;
-    const peer = `nwt${id}p`;
-    const net = `10.${200 + (id % 50)}.${(id >> 8) & 255}`;
-    const hostIp = `${net}.1`;
-    const peerIp = `${net}.2`;
-    const port = 40000 + (id % 20000);
+    const pair = new NetnsPair();
+    const port = 40000 + (Deno.pid % 20000);
     const count = 25;
     try {
-      await run("ip", ["netns", "add", ns]);
-      await run("ip", ["link", "add", host, "type", "veth", "peer", "name", peer]);
-      await run("ip", ["link", "set", peer, "netns", ns]);
-      await run("ip", ["addr", "add", `${hostIp}/30`, "dev", host]);
-      await run("ip", ["link", "set", host, "up"]);
-      await run("ip", ["-n", ns, "addr", "add", `${peerIp}/30`, "dev", peer]);
-      await run("ip", ["-n", ns, "link", "set", peer, "up"]);
+      await pair.create();
+      const { ifA: host, ipB: peerIp } = pair;
 
       const cap = openLiveCapture(host, { filter: `udp and src host ${peerIp} and dst port ${port}` });
       assert.equal(cap.linkType, 1);
@@ -104,24 +86,7 @@ Deno.test({
       });
 
       // A real sender in the namespace: python3 if present, else deno.
-      const python = await exists("/usr/bin/python3");
-      const sender = python
-        ? [
-          "/usr/bin/python3",
-          "-c",
-          `import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for i in range(${count}): s.sendto(b"netwatch-%03d" % i, ("${hostIp}", ${port}))`,
-        ]
-        : [
-          Deno.execPath(),
-          "eval",
-          `import dgram from "node:dgram";
-const s = dgram.createSocket("udp4");
-for (let i = 0; i < ${count}; i++) await new Promise((r) => s.send("netwatch-" + String(i).padStart(3, "0"), ${port}, "${hostIp}", r));
-s.close();`,
-        ];
-      await run("ip", ["netns", "exec", ns, ...sender]);
+      const tool = await pair.sendUdp(port, count, { prefix: "netwatch-" });
       // Generous: under load the worker module may still be compiling (packets wait in the ring).
       await until(() => payloads.length >= count, 8000);
       await until(() => cap.stats().received >= count, 2000); // stats refresh at least once a second
@@ -143,12 +108,11 @@ s.close();`,
       const final = cap.stats();
       assert.ok(final.received >= count && final.dropped === 0, `final stats ${JSON.stringify(final)}`);
       console.log(
-        `sent ${count} with ${python ? "python3" : "deno"}, captured ${payloads.length}; ` +
+        `sent ${count} with ${tool}, captured ${payloads.length}; ` +
           `stats ${JSON.stringify(final)}`,
       );
     } finally {
-      await run("ip", ["link", "del", host], false);
-      await run("ip", ["netns", "del", ns], false);
+      await pair.destroy();
     }
   },
 });

@@ -10,6 +10,7 @@ import { openCapture } from "../src/capture/open_capture.ts";
 import { packetRecord } from "../src/decode/packet_record.ts";
 import { runSource } from "../src/engine.ts";
 import { hasProgram, runCli } from "./_run.ts";
+import { canUseNetns, NetnsPair, run, which } from "./_netns.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const decoder = new TextDecoder();
@@ -27,31 +28,12 @@ function captureSkipReason(): string | false {
   if (Deno.build.os !== "linux") return "capture CLI tests run on Linux only (network namespaces)";
   const missing = libpcapMissing();
   if (missing) return missing;
-  if (Deno.uid() !== 0) return "not root (capturing and creating network namespaces need it)";
-  if (!hasProgram("ip")) return "iproute2 (`ip`) is not installed";
-  return false;
+  return canUseNetns();
 }
 const noLibpcap = libpcapMissing();
 const skip = captureSkipReason();
 if (skip) console.log(`skipping capture CLI tests: ${skip}`);
 if (noLibpcap) console.log(`skipping filter/interfaces CLI tests: ${noLibpcap}`);
-
-async function run(cmd: string, args: string[], check = true): Promise<string> {
-  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped", stdin: "null" }).output();
-  const text = decoder.decode(out.stdout) + decoder.decode(out.stderr);
-  if (check && !out.success) throw new Error(`${cmd} ${args.join(" ")} failed: ${text}`);
-  return text;
-}
-
-/** The full path of a program on PATH. */
-function which(name: string): string | undefined {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      if (dir && Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
-    } catch { /* not here */ }
-  }
-  return undefined;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -129,59 +111,6 @@ class Netwatch {
   }
 }
 
-/** Two namespaces joined by a veth pair: `a` (where netwatch captures) and `b` (the sender). */
-class NamespacePair {
-  readonly id = Deno.pid % 100000;
-  readonly nsA = `nwcap${this.id}a`;
-  readonly nsB = `nwcap${this.id}b`;
-  readonly ifA = `nwc${this.id}a`;
-  readonly ifB = `nwc${this.id}b`;
-  readonly net = `10.77.${this.id % 250}`;
-  readonly ipA = `${this.net}.1`;
-  readonly ipB = `${this.net}.2`;
-
-  async create(): Promise<void> {
-    await run("ip", ["netns", "add", this.nsA]);
-    await run("ip", ["netns", "add", this.nsB]);
-    await run("ip", ["link", "add", this.ifA, "type", "veth", "peer", "name", this.ifB]);
-    await run("ip", ["link", "set", this.ifA, "netns", this.nsA]);
-    await run("ip", ["link", "set", this.ifB, "netns", this.nsB]);
-    await run("ip", ["-n", this.nsA, "addr", "add", `${this.ipA}/24`, "dev", this.ifA]);
-    await run("ip", ["-n", this.nsB, "addr", "add", `${this.ipB}/24`, "dev", this.ifB]);
-    await run("ip", ["-n", this.nsA, "link", "set", this.ifA, "up"]);
-    await run("ip", ["-n", this.nsB, "link", "set", this.ifB, "up"]);
-  }
-
-  /** Deletes both namespaces (which deletes the veth pair with them). */
-  async destroy(): Promise<void> {
-    await run("ip", ["netns", "del", this.nsA], false);
-    await run("ip", ["netns", "del", this.nsB], false);
-  }
-
-  /** Sends UDP datagrams `prefix-000`, `prefix-001`, ... from namespace b to `ipA:port`, with a real tool. */
-  async sendUdp(port: number, count: number, prefix: string): Promise<string> {
-    const python = hasProgram("python3");
-    const sender = python
-      ? [
-        "python3",
-        "-c",
-        `import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for i in range(${count}): s.sendto(b"${prefix}-%03d" % i, ("${this.ipA}", ${port}))`,
-      ]
-      : [
-        Deno.execPath(),
-        "eval",
-        `import dgram from "node:dgram";
-const s = dgram.createSocket("udp4");
-for (let i = 0; i < ${count}; i++) await new Promise((r) => s.send("${prefix}-" + String(i).padStart(3, "0"), ${port}, "${this.ipA}", r));
-s.close();`,
-      ];
-    await run("ip", ["netns", "exec", this.nsB, ...sender]);
-    return python ? "python3" : "deno (node:dgram)";
-  }
-}
-
 /** The JSON lines of a `capture --json` run: packet records, then the final counters. */
 function parseJsonOutput(
   stdout: string,
@@ -197,7 +126,8 @@ Deno.test({
     "capture cli: -f/-c/--json/-w capture exactly the filtered datagrams; the spool reads back identically",
   ignore: skip !== false,
   async fn() {
-    const pair = new NamespacePair();
+    // netwatch captures on end a, in a namespace of its own; b sends.
+    const pair = new NetnsPair({ isolateA: true });
     const dir = await Deno.makeTempDir({ prefix: "netwatch-capture-" });
     const spool = `${dir}/spool.pcapng`;
     const count = 20;
@@ -213,9 +143,9 @@ Deno.test({
       await Promise.all([filtered.ready(), everything.ready()]);
 
       // Other traffic first (ping also resolves ARP, so no datagram waits on it), then the datagrams.
-      await run("ip", ["netns", "exec", pair.nsB, "ping", "-c", "3", "-i", "0.2", "-W", "2", pair.ipA]);
-      await pair.sendUdp(5556, 10, "other");
-      const tool = await pair.sendUdp(5555, count, "netwatch");
+      await pair.exec(["ping", "-c", "3", "-i", "0.2", "-W", "2", pair.ipA]);
+      await pair.sendUdp(5556, 10, { prefix: "other-" });
+      const tool = await pair.sendUdp(5555, count, { prefix: "netwatch-" });
       const got = await filtered.result(15_000);
       await sleep(300); // let the witness see everything before stopping it
       const t0 = performance.now();
@@ -248,7 +178,7 @@ Deno.test({
       assert.equal(stats.dropped, 0);
       assert.match(
         got.stderr,
-        /^netwatch: capturing on nwc\d+a \(EN10MB, snaplen 262144, nanosecond timestamps\), filter "udp port 5555", writing /,
+        /^netwatch: capturing on nwt\d+a \(EN10MB, snaplen 262144, nanosecond timestamps\), filter "udp port 5555", writing /,
       );
       assert.equal(got.stderr.trim().split("\n").length, 1, got.stderr); // --json: counters go to stdout
 
@@ -389,7 +319,7 @@ Deno.test({
   name: "capture cli: SIGINT stops promptly under a flood (tcpreplay --topspeed), spool intact",
   ignore: skip !== false || !hasProgram("tcpreplay"),
   async fn() {
-    const pair = new NamespacePair();
+    const pair = new NetnsPair({ isolateA: true });
     const dir = await Deno.makeTempDir({ prefix: "netwatch-flood-" });
     let cap: Netwatch | undefined, replay: Deno.ChildProcess | undefined;
     try {
