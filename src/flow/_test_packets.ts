@@ -175,10 +175,13 @@ export class TestPackets {
 
   /** The decoded packet of `s`. Its bytes sit at a non-zero offset with junk after them. */
   packet(s: PacketSpec): DecodedPacket {
-    const data = frameBytes(s);
+    return this.decode(frameBytes(s), s.t ?? 0);
+  }
+
+  /** Decodes the Ethernet frame `data` captured at `t` seconds after `T0`. */
+  decode(data: Uint8Array, t: number): DecodedPacket {
     const bytes = new Uint8Array(data.length + 16).fill(0xee);
     bytes.set(data, 7);
-    const t = s.t ?? 0;
     const sec = Math.floor(t);
     const frame: Frame = {
       n: ++this.n,

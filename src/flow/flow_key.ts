@@ -211,25 +211,30 @@ export class FlowKey {
       this.s3 === other.d3 && this.d1 === other.s1 && this.d2 === other.s2 && this.d3 === other.s3;
   }
 
-  /** A copy that no longer refers to the packet (for a flow to keep). */
+  /** Copies `k`'s key fields (not its packet reference) into this key. */
+  copyFrom(k: FlowKey): void {
+    this.v = k.v;
+    this.proto = k.proto;
+    this.vlan = k.vlan;
+    this.ident = k.ident;
+    this.s0 = k.s0;
+    this.s1 = k.s1;
+    this.s2 = k.s2;
+    this.s3 = k.s3;
+    this.d0 = k.d0;
+    this.d1 = k.d1;
+    this.d2 = k.d2;
+    this.d3 = k.d3;
+    this.sport = k.sport;
+    this.dport = k.dport;
+    this.hash = k.hash;
+    this.tunnel = k.tunnel;
+  }
+
+  /** A copy that no longer refers to the packet. */
   clone(): FlowKey {
     const k = new FlowKey();
-    k.v = this.v;
-    k.proto = this.proto;
-    k.vlan = this.vlan;
-    k.ident = this.ident;
-    k.s0 = this.s0;
-    k.s1 = this.s1;
-    k.s2 = this.s2;
-    k.s3 = this.s3;
-    k.d0 = this.d0;
-    k.d1 = this.d1;
-    k.d2 = this.d2;
-    k.d3 = this.d3;
-    k.sport = this.sport;
-    k.dport = this.dport;
-    k.hash = this.hash;
-    k.tunnel = this.tunnel;
+    k.copyFrom(this);
     return k;
   }
 
@@ -268,9 +273,14 @@ function icmpIdent(icmp: IcmpLayer): number {
   return icmp.id ?? 0;
 }
 
-/** Big-endian 32-bit word at `o` (the caller validated the IP header, so the bytes are present). */
+/**
+ * Big-endian 32-bit word at `o`, as a signed int32 (the caller validated the IP header, so the bytes are
+ * present). Signed so that V8 keeps it a small integer in the object (64-bit builds without pointer
+ * compression, as Deno's): an unsigned word over 2^31 would be a boxed heap number, one more cache miss
+ * per comparison in a table of many flows.
+ */
 function word(b: Uint8Array, o: number): number {
-  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+  return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
 }
 
 /** murmur3-style mixing of one endpoint; the addition in `computeHash` makes the pair symmetric. */

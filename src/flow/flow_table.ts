@@ -8,10 +8,13 @@
  * `maxFlows` flows are live the least recently seen one ends as `evicted`. Every ended flow is handed to
  * `onFlowEnd` and counted; none disappears silently.
  *
+ * Because packet time drives expiry, a capture whose clock jumps (a bogus timestamp far in the future)
+ * expires every flow idle "since"; merged captures should be fed in time order.
+ *
  * Lookup allocates nothing per packet: the key is a reused `FlowKey` of address words, the table a `Map`
- * from its symmetric 30-bit hash to a chain of flows. Live flows also sit on one of six intrusive lists,
- * one per timeout class, each in last-seen order; expiry walks the heads of those lists and eviction
- * takes the oldest head, both without scanning the table.
+ * from its symmetric 30-bit hash to a chain of flows, each flow being its own key. Live flows also sit on
+ * one of six intrusive lists, one per timeout class, each in last-seen order; expiry walks the heads of
+ * those lists and eviction takes the oldest head, both without scanning the table.
  *
  * @example
  * ```ts
@@ -189,8 +192,8 @@ export interface FlowLimits {
 
 const DEFAULT_LIMITS: FlowLimits = { dns: DEFAULT_MAX_DNS_NAMES, http: DEFAULT_MAX_HTTP_VALUES };
 
-/** A list of distinct strings, bounded; what did not fit is counted. */
-class NameList {
+/** A list of distinct strings, bounded; what did not fit is counted in `leftOut` (occurrences). */
+export class NameList {
   readonly items: string[] = [];
   leftOut = 0;
   add(s: string, max: number): void {
@@ -204,10 +207,12 @@ class NameList {
 const C_TCP_ESTABLISHED = 0, C_TCP_HALF_OPEN = 1, C_TCP_CLOSED = 2, C_UDP = 3, C_ICMP = 4, C_OTHER = 5;
 const CLASSES = 6;
 
-/** A bidirectional flow. `orig` is the side that sent the first packet seen. */
-export class Flow {
-  /** The key with source = originator. */
-  readonly key: FlowKey;
+/**
+ * A bidirectional flow. `orig` is the side that sent the first packet seen. A flow is its own key, with
+ * source = originator (it extends `FlowKey`), so that a lookup compares the address words without
+ * following a pointer to a separate key object: in a table of many flows that pointer is a cache miss.
+ */
+export class Flow extends FlowKey {
   origPackets = 0;
   origBytes = 0;
   respPackets = 0;
@@ -254,7 +259,8 @@ export class Flow {
     now: number,
     private readonly limits: FlowLimits = DEFAULT_LIMITS,
   ) {
-    this.key = key;
+    super();
+    this.copyFrom(key);
     this.tcp = key.proto === PROTO_TCP ? new TcpState() : undefined;
     this.firstSec = this.lastSec = p.tsSec;
     this.firstFrac = this.lastFrac = p.tsFrac;
@@ -262,19 +268,19 @@ export class Flow {
     this.firstTime = this.lastTime = now;
   }
 
-  /** Protocol name: `tcp`, `udp`, `icmp`, `icmp6`, ... */
-  get proto(): string {
-    return this.key.protoName;
+  /** The flow's key, source = originator (the flow itself). */
+  get key(): FlowKey {
+    return this;
   }
 
   /** Originator address as text. */
   get origAddr(): string {
-    return this.key.src;
+    return this.src;
   }
 
   /** Responder address as text. */
   get respAddr(): string {
-    return this.key.dst;
+    return this.dst;
   }
 
   /** TCP state, or `one_way`/`two_way` (whether the responder sent anything) for other protocols. */
@@ -292,7 +298,7 @@ export class Flow {
     return Math.round(d * f) / f;
   }
 
-  /** Accounts one packet (whose key matched this flow) to the flow. */
+  /** Accounts one packet (whose key matched this flow) to the flow; `FlowTable.update` calls it. */
   record(p: DecodedPacket, ls: LayerSet, fromOrig: boolean, now: number): void {
     this.lastFromOrig = fromOrig;
     if (fromOrig) {
@@ -371,18 +377,19 @@ export class Flow {
 
   /** The flow as a plain JSON record (see `FlowRecord`). */
   toJSON(): FlowRecord {
-    const k = this.key;
-    const ports = k.hasPorts;
+    const ports = this.hasPorts;
     const orig: FlowEndpointRecord = ports
-      ? { addr: k.src, port: k.sport, packets: this.origPackets, bytes: this.origBytes }
-      : { addr: k.src, packets: this.origPackets, bytes: this.origBytes };
+      ? { addr: this.src, port: this.sport, packets: this.origPackets, bytes: this.origBytes }
+      : { addr: this.src, packets: this.origPackets, bytes: this.origBytes };
     const resp: FlowEndpointRecord = ports
-      ? { addr: k.dst, port: k.dport, packets: this.respPackets, bytes: this.respBytes }
-      : { addr: k.dst, packets: this.respPackets, bytes: this.respBytes };
-    const rec: FlowRecord = { id: this.id, proto: k.protoName, orig, resp } as FlowRecord;
-    if (k.vlan >= 0) rec.vlan = k.vlan;
-    if (k.tunnel !== undefined) rec.tunnel = k.tunnel;
-    if ((k.proto === PROTO_ICMP || k.proto === PROTO_ICMP6) && k.ident !== 0) rec.icmp_id = k.ident;
+      ? { addr: this.dst, port: this.dport, packets: this.respPackets, bytes: this.respBytes }
+      : { addr: this.dst, packets: this.respPackets, bytes: this.respBytes };
+    const rec: FlowRecord = { id: this.id, proto: this.protoName, orig, resp } as FlowRecord;
+    if (this.vlan >= 0) rec.vlan = this.vlan;
+    if (this.tunnel !== undefined) rec.tunnel = this.tunnel;
+    if ((this.proto === PROTO_ICMP || this.proto === PROTO_ICMP6) && this.ident !== 0) {
+      rec.icmp_id = this.ident;
+    }
     rec.first_ts = formatTs(this.firstSec, this.firstFrac, this.firstDigits);
     rec.last_ts = formatTs(this.lastSec, this.lastFrac, this.lastDigits);
     rec.duration_s = this.durationSeconds;
@@ -439,6 +446,7 @@ export class FlowTable {
   /** Timeout of each class, indexed like `lists`. */
   private readonly classTimeout: number[];
   private readonly key = new FlowKey();
+  private readonly findKey = new FlowKey();
   private size = 0;
   private nextExpiry = -Infinity;
   private created = 0;
@@ -497,7 +505,7 @@ export class FlowTable {
     let fromOrig = true;
     let flow = this.lookup(key);
     if (flow !== undefined) {
-      fromOrig = key.sameDirection(flow.key);
+      fromOrig = key.sameDirection(flow);
       // Between expiry sweeps a packet may arrive after its flow's timeout: it starts a new flow.
       if (now - flow.lastTime > this.classTimeout[flow._class]) {
         this.end(flow, "expired");
@@ -512,7 +520,7 @@ export class FlowTable {
     }
     if (flow === undefined) {
       if (this.size >= this.maxFlows) this.evictOne();
-      flow = new Flow(++this.created, key.clone(), packet, now, this.limits);
+      flow = new Flow(++this.created, key, packet, now, this.limits);
       fromOrig = true;
       this.insert(flow);
     }
@@ -523,7 +531,7 @@ export class FlowTable {
 
   /** The live flow `packet` belongs to, without accounting the packet. */
   find(packet: DecodedPacket): Flow | undefined {
-    const key = new FlowKey();
+    const key = this.findKey;
     return key.fromLayers(packet.layers) ? this.lookup(key) : undefined;
   }
 
@@ -587,15 +595,15 @@ export class FlowTable {
 
   private lookup(key: FlowKey): Flow | undefined {
     for (let f = this.buckets.get(key.hash); f !== undefined; f = f._bucketNext) {
-      if (key.sameDirection(f.key) || key.reverseOf(f.key)) return f;
+      if (key.sameDirection(f) || key.reverseOf(f)) return f;
     }
     return undefined;
   }
 
   private insert(flow: Flow): void {
-    const head = this.buckets.get(flow.key.hash);
+    const head = this.buckets.get(flow.hash);
     if (head === undefined) {
-      this.buckets.set(flow.key.hash, flow);
+      this.buckets.set(flow.hash, flow);
     } else {
       // Behind the head, so the map entry need not change.
       flow._bucketNext = head._bucketNext;
@@ -651,7 +659,7 @@ export class FlowTable {
 
   /** Removes `flow` from the table, counts why, and hands it to `onFlowEnd`. */
   private end(flow: Flow, reason: FlowEndReason): void {
-    const hash = flow.key.hash;
+    const hash = flow.hash;
     const head = this.buckets.get(hash);
     if (head === flow) {
       if (flow._bucketNext !== undefined) this.buckets.set(hash, flow._bucketNext);
@@ -679,7 +687,7 @@ function classOf(flow: Flow): number {
     if (tcp.opening) return C_TCP_HALF_OPEN;
     return tcp.open ? C_TCP_ESTABLISHED : C_TCP_CLOSED;
   }
-  const proto = flow.key.proto;
+  const proto = flow.proto;
   if (proto === PROTO_UDP) return C_UDP;
   if (proto === PROTO_ICMP || proto === PROTO_ICMP6) return C_ICMP;
   return C_OTHER;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type Flow, type FlowEndReason, FlowTable, type FlowTableOptions } from "./flow_table.ts";
-import { clientHello, dnsQuery, type PacketSpec, T0, TestPackets } from "./_test_packets.ts";
+import { clientHello, dnsQuery, frameBytes, type PacketSpec, T0, TestPackets } from "./_test_packets.ts";
 
 /** A table that records what it ends, fed through hand-built packets. */
 function setup(options: FlowTableOptions = {}) {
@@ -15,7 +15,7 @@ const C = "10.0.0.1", S = "192.0.2.80";
 const up = (s: Partial<PacketSpec>): PacketSpec => ({ src: C, dst: S, sport: 40000, dport: 80, ...s });
 const down = (s: Partial<PacketSpec>): PacketSpec => ({ src: S, dst: C, sport: 80, dport: 40000, ...s });
 
-Deno.test("flow table: both directions are one flow; orig is the first sender; bytes are wire lengths", () => {
+Deno.test("flow table: one flow for both directions; orig = first sender; bytes = wire lengths", () => {
   const { table, send } = setup();
   const a = send(up({ flags: "S", seq: 100, t: 0 }))!;
   const b = send(down({ flags: "SA", seq: 900, t: 0.01 }))!;
@@ -285,4 +285,76 @@ Deno.test("flow table: bad options throw RangeError", () => {
   assert.throws(() => new FlowTable({ timeouts: { udp: -1 } }), RangeError);
   assert.throws(() => new FlowTable({ maxDnsNames: 1.5 }), RangeError);
   assert.equal(new FlowTable({ timeouts: { udp: Infinity } }).timeouts.udp, Infinity);
+});
+
+/** mulberry32: a small seeded PRNG, so a failing fuzz case can be replayed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+Deno.test("flow table: seeded fuzz: mutated packets never throw and the counts stay consistent", () => {
+  const rnd = prng(20240607);
+  const bases = [
+    up({ flags: "S", seq: 1 }),
+    down({ flags: "SA", seq: 0xfffffff0, payload: 30 }),
+    up({ flags: "FA", vlan: [7, 8], payload: "GET / HTTP/1.1\r\nHost: x\r\n\r\n" }),
+    {
+      src: "2001:db8::1",
+      dst: "2001:db8::2",
+      proto: "udp" as const,
+      sport: 53,
+      dport: 9,
+      payload: dnsQuery("a.b"),
+    },
+    { src: C, dst: S, proto: "icmp" as const, icmpType: 8, icmpId: 3, payload: 16 },
+    { src: "fe80::1", dst: "ff02::1", proto: "icmp6" as const, icmpType: 135 },
+    {
+      ...up({ flags: "PA", payload: clientHello("fuzz.test") }),
+      ipip: ["203.0.113.1", "203.0.113.2"] as [string, string],
+    },
+    {
+      src: C,
+      dst: S,
+      proto: "udp" as const,
+      sport: 1,
+      dport: 2,
+      payload: 64,
+      mf: true,
+      slice: [0, 32] as [number, number],
+    },
+  ].map(frameBytes);
+  let ended = 0;
+  const table = new FlowTable({
+    maxFlows: 40,
+    timeouts: { udp: 2, tcpClosed: 1, tcpHalfOpen: 1, tcpEstablished: 5, icmp: 2 },
+    onFlowEnd: () => ended++,
+  });
+  const tp = new TestPackets();
+  let t = 0;
+  for (let i = 0; i < 4000; i++) {
+    const frame = bases[Math.floor(rnd() * bases.length)].slice();
+    // Vary the addresses and ports a little so that many flows are made, then damage the frame.
+    frame[frame.length > 40 ? 33 : 13] ^= Math.floor(rnd() * 64);
+    const flips = Math.floor(rnd() * 4);
+    for (let f = 0; f < flips; f++) frame[Math.floor(rnd() * frame.length)] ^= 1 << Math.floor(rnd() * 8);
+    const cut = rnd() < 0.2 ? Math.floor(rnd() * frame.length) : frame.length;
+    t += rnd() < 0.01 ? -0.5 : rnd() * 0.04; // the clock may step back
+    const flow = table.update(tp.decode(frame.subarray(0, cut), Math.max(0, t)));
+    if (flow !== undefined) JSON.stringify(flow);
+  }
+  const st = table.stats();
+  assert.equal(st.active, [...table.flows()].length);
+  assert.equal(st.created - st.expired - st.evicted - st.reused, st.active);
+  assert.equal(ended, st.expired + st.evicted + st.reused);
+  assert.ok(st.active <= 40);
+  assert.ok(st.evicted > 0 && st.expired > 0, JSON.stringify(st));
+  table.flush();
+  assert.equal(table.stats().active, 0);
 });

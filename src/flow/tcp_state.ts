@@ -56,9 +56,10 @@ export const SEG_NONE = 0, SEG_NEW = 1, SEG_RETRANSMISSION = 2, SEG_OUT_OF_ORDER
  * the next expected number is out-of-order if it overlaps the gap (it fills data not seen before) and a
  * retransmission otherwise (every byte of it, or its start, was already seen).
  *
- * Only the latest gap is remembered: a segment filling an older, still open gap counts as a
- * retransmission, which is usually what it is (the sender resending what the capture point never
- * saw). Comparisons use signed 32-bit differences, so they hold across the sequence-number wrap.
+ * A bare ACK whose sequence number is ahead of the edge also opens a gap (the sender had sent bytes the
+ * capture point missed). Only the latest gap is remembered: a segment filling an older, still open gap
+ * counts as a retransmission, which is usually what it is (the sender resending what the capture point
+ * never saw). Comparisons use signed 32-bit differences, so they hold across the sequence-number wrap.
  * Zero-length segments and 1-byte keep-alives (RFC 9293 section 3.8.4: the byte just below the next
  * expected number) are neither.
  */
@@ -80,17 +81,18 @@ export class SeqTracker {
       this.next = (seq + span) >>> 0;
       return span > 0 ? SEG_NEW : SEG_NONE;
     }
-    if (span === 0) return SEG_NONE;
-    const end = (seq + span) >>> 0;
     const ahead = (seq - this.next) | 0;
+    if (span === 0) {
+      // A bare ACK carries the sender's next sequence number: one ahead of the edge shows bytes were sent
+      // that the capture point missed, so their later copy counts as out-of-order, not as new.
+      if (ahead > 0) this.gap(seq);
+      return SEG_NONE;
+    }
+    const end = (seq + span) >>> 0;
     if (ahead >= 0) {
-      if (ahead > 0) {
-        // Bytes between the old edge and this segment were not seen (lost before the capture point or
-        // reordered): remember the gap so that the segment filling it counts as out-of-order.
-        this.hole = true;
-        this.holeStart = this.next;
-        this.holeEnd = seq;
-      }
+      // Bytes between the old edge and this segment were not seen (lost before the capture point or
+      // reordered): remember the gap so that the segment filling it counts as out-of-order.
+      if (ahead > 0) this.gap(seq);
       this.next = end;
       return SEG_NEW;
     }
@@ -104,6 +106,14 @@ export class SeqTracker {
     }
     if (extends_) this.next = end;
     return SEG_RETRANSMISSION;
+  }
+
+  /** Records `[next, seq)` as the gap (replacing an older one) and moves the edge to `seq`. */
+  private gap(seq: number): void {
+    this.hole = true;
+    this.holeStart = this.next;
+    this.holeEnd = seq;
+    this.next = seq;
   }
 
   /** Shrinks the gap by `[seq, end)`; a fill from the middle keeps the larger remaining part. */

@@ -109,6 +109,17 @@ Deno.test("tcp state: a repeated segment is a retransmission (T), a gap filler i
   assert.equal(st.history, "ShADTd");
 });
 
+Deno.test("tcp state: a bare ACK ahead of the data shows a missed segment; its copy is out-of-order", () => {
+  const st = run([
+    ...HANDSHAKE,
+    [P | A, 1001, 100, ORIG],
+    // 1101..1124 was sent but not captured; the next bare ACK carries seq 1125 (after data and FIN).
+    [A, 1125, 0, ORIG],
+    [P | A | F, 1101, 23, ORIG],
+  ]);
+  assert.deepEqual([st.retransOrig, st.oooOrig], [0, 1]);
+});
+
 Deno.test("tcp state: keep-alives and pure ACKs are neither retransmissions nor out-of-order", () => {
   const st = run([...HANDSHAKE, [P | A, 1001, 100, ORIG], [A, 1100, 1, ORIG], [A, 1100, 0, ORIG]]);
   assert.deepEqual([st.retransOrig, st.oooOrig], [0, 0]);
