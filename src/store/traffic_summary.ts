@@ -33,6 +33,8 @@ export class TrafficSummary {
   malformed = 0;
   private firstTs: [number, number, number] | undefined;
   private lastTs: [number, number, number] | undefined;
+  private firstNum = 0;
+  private lastNum = 0;
   private readonly linkTypes = new Map<number, number>();
   private readonly protocols = new Map<string, number>();
   private readonly hosts = new Map<string, HostCounts>();
@@ -50,9 +52,16 @@ export class TrafficSummary {
     this.bytes += p.len;
     this.capturedBytes += p.caplen;
     if (p.malformed !== undefined) this.malformed++;
-    const ts: [number, number, number] = [p.tsSec, p.tsFrac, p.tsDigits];
-    if (this.firstTs === undefined || before(ts, this.firstTs)) this.firstTs = ts;
-    if (this.lastTs === undefined || before(this.lastTs, ts)) this.lastTs = ts;
+    // Files are nearly always in time order: compare as numbers, and keep a tuple only when it changes.
+    const t = tsToNumber(p.tsSec, p.tsFrac, p.tsDigits);
+    if (this.firstTs === undefined || t < this.firstNum) {
+      this.firstTs = [p.tsSec, p.tsFrac, p.tsDigits];
+      this.firstNum = t;
+    }
+    if (this.lastTs === undefined || t >= this.lastNum) {
+      if (t > this.lastNum || this.lastTs === undefined) this.lastTs = [p.tsSec, p.tsFrac, p.tsDigits];
+      this.lastNum = t;
+    }
     this.linkTypes.set(p.linkType, (this.linkTypes.get(p.linkType) ?? 0) + 1);
     this.countProtocols(p.layers);
     const ip = p.layers.ip;
@@ -137,10 +146,6 @@ export class TrafficSummary {
       },
     };
   }
-}
-
-function before(a: [number, number, number], b: [number, number, number]): boolean {
-  return tsToNumber(...a) < tsToNumber(...b);
 }
 
 function round(x: number, digits: number): number {
