@@ -52,7 +52,7 @@ function describe(ls: LayerSet): string {
   } else {
     what = `IP proto ${ip.proto}${ip.fragOffset > 0 ? ` fragment offset ${ip.fragOffset}` : ""}`;
   }
-  if (ls.app !== undefined) what += ` ${ls.app.toUpperCase()}`;
+  if (ls.app !== undefined) what += ` ${ls.app.toUpperCase()}${appDetail(ls.app, ls.appRecord as AppFields)}`;
   let line = `${src} > ${dst}: ${what}`;
   if (ls.inner !== undefined) line += ` | tunnel ${ls.tunnel?.type ?? ""}: ${describe(ls.inner)}`;
   return line;
@@ -67,4 +67,52 @@ function tcpFlags(flags: number): string {
   if (flags & TCP_URG) s += "U";
   if (flags & TCP_ACK) s += ".";
   return s || "none";
+}
+
+/** The few application fields a one-line view shows. Packet strings are capped and control bytes escaped. */
+interface AppFields {
+  qr?: number;
+  qd?: { name: string; type: string }[];
+  an?: unknown[];
+  rcode?: number;
+  method?: string;
+  uri?: string;
+  status?: number;
+  reason?: string;
+  handshake?: string;
+  sni?: string;
+  banner?: string;
+  msg_type?: string;
+}
+
+function appDetail(app: string, r: AppFields | undefined): string {
+  if (r === undefined) return "";
+  const q = r.qd?.[0];
+  switch (app) {
+    case "dns":
+      if (q === undefined) return "";
+      return r.qr === 1
+        ? ` response ${q.type} ${clip(q.name)}: ${r.an?.length ?? 0} answers${
+          r.rcode ? `, rcode ${r.rcode}` : ""
+        }`
+        : ` query ${q.type} ${clip(q.name)}`;
+    case "http":
+      if (r.method !== undefined) return ` ${clip(r.method)} ${clip(r.uri ?? "")}`;
+      return r.status !== undefined ? ` ${r.status} ${clip(r.reason ?? "")}` : "";
+    case "tls":
+    case "quic":
+      return (r.handshake ? ` ${r.handshake}` : "") + (r.sni ? ` ${clip(r.sni)}` : "");
+    case "ssh":
+      return r.banner ? ` ${clip(r.banner)}` : "";
+    case "dhcp":
+      return r.msg_type ? ` ${r.msg_type}` : "";
+  }
+  return "";
+}
+
+/** At most 80 characters, with control characters escaped so a packet cannot drive the terminal. */
+function clip(s: string): string {
+  // deno-lint-ignore no-control-regex
+  const safe = s.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  return safe.length > 80 ? safe.slice(0, 79) + "\u2026" : safe;
 }
