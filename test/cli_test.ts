@@ -110,7 +110,8 @@ Deno.test("cli: analyze prints a readable report and --json the same figures", a
     assert.equal(json.summary.bytes, 138);
     assert.equal(json.summary.first_ts, "1700000000.250000");
     assert.equal(json.summary.last_ts, "1700000002.250000");
-    assert.equal(json.protocols.udp, 3);
+    // `protocols` is the protocol hierarchy (like `tshark -z io,phs`): eth > ipv4 > udp.
+    assert.equal(json.protocols.eth.children.ipv4.children.udp.packets, 3);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,12 +1,13 @@
 /**
- * `netwatch analyze FILE [--json]`: the summary of a capture, as a readable report or as JSON.
+ * `netwatch analyze FILE [--json]`: the statistics of a capture (see `src/stats/analysis.ts`), as a
+ * readable report or as JSON.
  *
  * @module
  */
 
 import { runSource } from "../engine.ts";
 import { error } from "../log.ts";
-import { TrafficSummary } from "../store/traffic_summary.ts";
+import { Analysis } from "../stats/analysis.ts";
 import { describeOpenError, openCaptureForCli } from "./open_input.ts";
 import { LineWriter, OutputClosed } from "./output.ts";
 import { formatReport } from "./report.ts";
@@ -14,7 +15,12 @@ import { formatReport } from "./report.ts";
 /** Options of the `analyze` command. */
 export interface AnalyzeOptions {
   json: boolean;
+  /** Show progress on stderr; by default only when stderr is a terminal. */
+  progress?: boolean;
 }
+
+/** Seconds between progress lines: often enough to show life, rarely enough to cost nothing. */
+const PROGRESS_EVERY_MS = 2000;
 
 /** Runs the command; resolves to the exit code. */
 export async function analyzeCommand(
@@ -23,9 +29,32 @@ export async function analyzeCommand(
   out = new LineWriter(),
 ): Promise<number> {
   const source = await openCaptureForCli(path);
-  const summary = new TrafficSummary();
-  const result = await runSource(source, (packet) => summary.add(packet));
-  const report: Record<string, unknown> = { file: path, ...summary.toJSON() };
+  const analysis = new Analysis();
+  const progress = options.progress ?? Deno.stderr.isTerminal();
+  const started = Date.now();
+  let nextReport = started + PROGRESS_EVERY_MS;
+  let shown = false;
+  const result = await runSource(source, (packet) => {
+    analysis.add(packet);
+    // Reading the clock every 4096 packets keeps it off the per-packet cost.
+    if (progress && (analysis.packets & 4095) === 0) {
+      const now = Date.now();
+      if (now >= nextReport) {
+        nextReport = now + PROGRESS_EVERY_MS;
+        const mb = analysis.summary.capturedBytes / 1e6;
+        const rate = mb / ((now - started) / 1000);
+        // `\r` and no newline: the next line overwrites this one on a terminal.
+        progressLine(
+          `netwatch: ${analysis.packets.toLocaleString("en-US")} packets, ${mb.toFixed(1)} MB of packets, ${
+            rate.toFixed(1)
+          } MB/s`,
+        );
+        shown = true;
+      }
+    }
+  });
+  if (shown) progressLine("");
+  const report: Record<string, unknown> = { file: path, ...analysis.toJSON() };
   if (result.error !== undefined) report.read_error = describeOpenError(path, result.error);
   try {
     if (options.json) out.line(JSON.stringify(report, null, 2));
@@ -41,4 +70,15 @@ export async function analyzeCommand(
     return 1;
   }
   return 0;
+}
+
+const encoder = new TextEncoder();
+
+/** Overwrites the progress line on stderr (an empty `text` clears it). */
+function progressLine(text: string): void {
+  try {
+    Deno.stderr.writeSync(encoder.encode(`\r\x1b[K${text}`));
+  } catch {
+    // stderr closed: progress is optional
+  }
 }

@@ -1,56 +1,58 @@
 /**
- * A capinfos-like summary of a capture plus a protocol breakdown and top talkers: the figures every
- * report starts with. Fed one decoded packet at a time; memory is bounded by `maxHosts`.
+ * A capinfos-like summary of a capture: packet and byte counts, time span, link types and rates. The
+ * `summary` section of `netwatch analyze` (see `src/stats/analysis.ts` for the other sections). Fed one
+ * decoded packet at a time; its memory is constant (link types are a handful of numbers).
  *
  * @module
  */
 
 import { linkTypeName } from "../capture/link_type.ts";
 import { formatTs, tsToNumber } from "../capture/timestamp.ts";
-import type { LayerSet } from "../decode/layers.ts";
 import type { DecodedPacket } from "../decode/packet_decoder.ts";
 
-/** Options for `TrafficSummary`. */
-export interface TrafficSummaryOptions {
-  /** Hosts tracked for top talkers; past it new hosts are counted as left out. Trade-off: memory vs recall. */
-  maxHosts?: number;
-  /** Entries in each top list. */
-  top?: number;
+/** The summary as JSON. Rates are null when the capture spans no time. */
+export interface TrafficSummaryRecord {
+  packets: number;
+  /** Bytes on the wire (frame lengths). */
+  bytes: number;
+  /** Bytes captured (at most `bytes`; less when the snaplen cut packets). */
+  captured_bytes: number;
+  /** Packets captured shorter than they were on the wire. */
+  cut_packets: number;
+  first_ts: string | null;
+  last_ts: string | null;
+  duration_s: number;
+  /** Packets per link type name. */
+  link_types: Record<string, number>;
+  avg_packet_bytes: number;
+  packets_per_s: number | null;
+  bits_per_s: number | null;
+  /** Packets with at least one decoding anomaly. */
+  malformed_packets: number;
+  /** Packets whose timestamp is earlier than a packet before them (merged or clock-stepped captures). */
+  out_of_order_packets: number;
 }
 
-interface HostCounts {
-  packetsOut: number;
-  bytesOut: number;
-  packetsIn: number;
-  bytesIn: number;
-}
-
-/** Accumulates summary figures. */
+/** Accumulates the summary figures. */
 export class TrafficSummary {
   packets = 0;
   bytes = 0;
   capturedBytes = 0;
   malformed = 0;
+  private cut = 0;
+  private outOfOrder = 0;
   private firstTs: [number, number, number] | undefined;
   private lastTs: [number, number, number] | undefined;
   private firstNum = 0;
   private lastNum = 0;
   private readonly linkTypes = new Map<number, number>();
-  private readonly protocols = new Map<string, number>();
-  private readonly hosts = new Map<string, HostCounts>();
-  private hostsLeftOut = 0;
-  private readonly maxHosts: number;
-  private readonly top: number;
 
-  constructor(options: TrafficSummaryOptions = {}) {
-    this.maxHosts = options.maxHosts ?? 100_000;
-    this.top = options.top ?? 10;
-  }
-
+  /** Accounts one packet. */
   add(p: DecodedPacket): void {
     this.packets++;
     this.bytes += p.len;
     this.capturedBytes += p.caplen;
+    if (p.caplen < p.len) this.cut++;
     if (p.malformed !== undefined) this.malformed++;
     // Files are nearly always in time order: compare as numbers, and keep a tuple only when it changes.
     const t = tsToNumber(p.tsSec, p.tsFrac, p.tsDigits);
@@ -61,89 +63,30 @@ export class TrafficSummary {
     if (this.lastTs === undefined || t >= this.lastNum) {
       if (t > this.lastNum || this.lastTs === undefined) this.lastTs = [p.tsSec, p.tsFrac, p.tsDigits];
       this.lastNum = t;
+    } else {
+      this.outOfOrder++;
     }
     this.linkTypes.set(p.linkType, (this.linkTypes.get(p.linkType) ?? 0) + 1);
-    this.countProtocols(p.layers);
-    const ip = p.layers.ip;
-    if (ip !== undefined) {
-      const src = this.host(ip.src), dst = this.host(ip.dst);
-      if (src !== undefined) {
-        src.packetsOut++;
-        src.bytesOut += p.len;
-      }
-      if (dst !== undefined) {
-        dst.packetsIn++;
-        dst.bytesIn += p.len;
-      }
-    }
-  }
-
-  private host(addr: string): HostCounts | undefined {
-    let h = this.hosts.get(addr);
-    if (h === undefined) {
-      if (this.hosts.size >= this.maxHosts) {
-        this.hostsLeftOut++;
-        return undefined;
-      }
-      h = { packetsOut: 0, bytesOut: 0, packetsIn: 0, bytesIn: 0 };
-      this.hosts.set(addr, h);
-    }
-    return h;
-  }
-
-  private countProtocols(ls: LayerSet): void {
-    const bump = (name: string) => this.protocols.set(name, (this.protocols.get(name) ?? 0) + 1);
-    if (ls.eth !== undefined) bump("eth");
-    if (ls.wlan !== undefined) bump("wlan");
-    if (ls.sll !== undefined) bump("sll");
-    if (ls.vlan !== undefined) bump("vlan");
-    if (ls.arp !== undefined) bump("arp");
-    if (ls.ip !== undefined) bump(ls.ip.v === 4 ? "ipv4" : "ipv6");
-    if (ls.tunnel !== undefined) bump(ls.tunnel.type);
-    if (ls.tcp !== undefined) bump("tcp");
-    if (ls.udp !== undefined) bump("udp");
-    if (ls.icmp !== undefined) bump("icmp");
-    if (ls.icmp6 !== undefined) bump("icmp6");
-    if (ls.app !== undefined) bump(ls.app);
   }
 
   /** The summary as plain JSON. */
-  toJSON(): Record<string, unknown> {
+  toJSON(): TrafficSummaryRecord {
     const first = this.firstTs, last = this.lastTs;
     const duration = first && last ? tsToNumber(...last) - tsToNumber(...first) : 0;
-    const topBy = (key: (h: HostCounts) => number) =>
-      [...this.hosts].filter(([, h]) => key(h) > 0).sort((a, b) => key(b[1]) - key(a[1])).slice(0, this.top);
-    const hostList = (key: (h: HostCounts) => number) => ({
-      items: topBy(key).map(([addr, h]) => ({
-        addr,
-        packets_out: h.packetsOut,
-        bytes_out: h.bytesOut,
-        packets_in: h.packetsIn,
-        bytes_in: h.bytesIn,
-      })),
-      left_out: Math.max(0, [...this.hosts.values()].filter((h) => key(h) > 0).length - this.top) +
-        this.hostsLeftOut,
-    });
     return {
-      summary: {
-        packets: this.packets,
-        bytes: this.bytes,
-        captured_bytes: this.capturedBytes,
-        first_ts: first ? formatTs(...first) : null,
-        last_ts: last ? formatTs(...last) : null,
-        duration_s: round(duration, 6),
-        link_types: Object.fromEntries([...this.linkTypes].map(([lt, n]) => [linkTypeName(lt), n])),
-        avg_packet_bytes: this.packets ? round(this.bytes / this.packets, 1) : 0,
-        packets_per_s: duration > 0 ? round(this.packets / duration, 1) : null,
-        bits_per_s: duration > 0 ? round((this.bytes * 8) / duration, 1) : null,
-        malformed_packets: this.malformed,
-      },
-      protocols: Object.fromEntries([...this.protocols].sort((a, b) => b[1] - a[1])),
-      hosts: {
-        count: this.hosts.size + this.hostsLeftOut,
-        top_senders: hostList((h) => h.bytesOut),
-        top_receivers: hostList((h) => h.bytesIn),
-      },
+      packets: this.packets,
+      bytes: this.bytes,
+      captured_bytes: this.capturedBytes,
+      cut_packets: this.cut,
+      first_ts: first ? formatTs(...first) : null,
+      last_ts: last ? formatTs(...last) : null,
+      duration_s: round(duration, 6),
+      link_types: Object.fromEntries([...this.linkTypes].map(([lt, n]) => [linkTypeName(lt), n])),
+      avg_packet_bytes: this.packets ? round(this.bytes / this.packets, 1) : 0,
+      packets_per_s: duration > 0 ? round(this.packets / duration, 1) : null,
+      bits_per_s: duration > 0 ? round((this.bytes * 8) / duration, 1) : null,
+      malformed_packets: this.malformed,
+      out_of_order_packets: this.outOfOrder,
     };
   }
 }
