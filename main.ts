@@ -35,11 +35,12 @@ const OPTIONS = {
   "no-promisc": { type: "boolean" },
   "buffer-mb": { type: "string" },
   "link-type": { type: "string" },
+  "pcap-dir": { type: "string", multiple: true },
 } as const;
 
 /** Which options each command accepts (anything else is a usage error). */
 const COMMAND_OPTIONS: Record<string, readonly string[]> = {
-  serve: [],
+  serve: ["pcap-dir"],
   analyze: ["json"],
   packets: ["jsonl", "limit", "offset"],
   interfaces: ["json"],
@@ -85,8 +86,7 @@ export async function main(args: string[]): Promise<number> {
     switch (command) {
       case "serve":
         if (positionals.length > 1) return usage(`"serve" takes no arguments`);
-        logLine("netwatch: the MCP server is not available in this version yet; see `netwatch --help`.");
-        return 1;
+        return await serveCommand(values["pcap-dir"]);
       case "analyze":
         return await analyzeCommand(oneFile(command, positionals), { json: values.json ?? false });
       case "packets":
@@ -121,6 +121,27 @@ export async function main(args: string[]): Promise<number> {
     }
     throw e;
   }
+  return 0;
+}
+
+/**
+ * `netwatch serve [--pcap-dir DIR]...`: the MCP server on stdio. File access is confined to the
+ * `--pcap-dir` roots, or to those of `NETWATCH_PCAP_DIR` (colon-separated) when no flag is given.
+ */
+async function serveCommand(pcapDirs: string[] | undefined): Promise<number> {
+  // Loaded here so that the other commands do not load the MCP SDK at startup.
+  const { PathError, PathPolicy } = await import("./src/mcp/paths.ts");
+  const { Sessions } = await import("./src/mcp/sessions.ts");
+  const { serveMcpStdio } = await import("./src/mcp/server.ts");
+  const roots = pcapDirs ?? (Deno.env.get("NETWATCH_PCAP_DIR") ?? "").split(":").filter((d) => d !== "");
+  let paths;
+  try {
+    paths = new PathPolicy(roots);
+  } catch (e) {
+    if (e instanceof PathError) throw new UserError(e.message, 2, { cause: e });
+    throw e;
+  }
+  await serveMcpStdio(new Sessions({ paths }), { name: "netwatch", version: VERSION });
   return 0;
 }
 
