@@ -36,12 +36,13 @@ const OPTIONS = {
   "buffer-mb": { type: "string" },
   "link-type": { type: "string" },
   "pcap-dir": { type: "string", multiple: true },
+  "max-flows": { type: "string" },
 } as const;
 
 /** Which options each command accepts (anything else is a usage error). */
 const COMMAND_OPTIONS: Record<string, readonly string[]> = {
   serve: ["pcap-dir"],
-  analyze: ["json"],
+  analyze: ["json", "max-flows"],
   packets: ["jsonl", "limit", "offset"],
   interfaces: ["json"],
   filter: ["json", "link-type"],
@@ -88,7 +89,12 @@ export async function main(args: string[]): Promise<number> {
         if (positionals.length > 1) return usage(`"serve" takes no arguments`);
         return await serveCommand(values["pcap-dir"]);
       case "analyze":
-        return await analyzeCommand(oneFile(command, positionals), { json: values.json ?? false });
+        return await analyzeCommand(oneFile(command, positionals), {
+          json: values.json ?? false,
+          maxFlows: values["max-flows"] === undefined
+            ? undefined
+            : Math.max(1, count("max-flows", values["max-flows"], 1)),
+        });
       case "packets":
         return await packetsCommand(oneFile(command, positionals), {
           jsonl: values.jsonl ?? false,

@@ -36,7 +36,7 @@ export async function available(cmd: string): Promise<boolean> {
 /** The capture the benchmarks read: `NETWATCH_BENCH_PCAP`, or a generated 1M-packet file (made once). */
 export async function benchCapture(packets = 1_000_000): Promise<string> {
   const given = Deno.env.get("NETWATCH_BENCH_PCAP");
-  if (given) return given;
+  if (given && packets === 1_000_000) return given;
   const path = `${Deno.env.get("TMPDIR") ?? "/tmp"}/netwatch-bench-${packets}.pcap`;
   try {
     await Deno.stat(path);

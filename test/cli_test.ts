@@ -116,3 +116,14 @@ Deno.test("cli: analyze prints a readable report and --json the same figures", a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("cli: analyze --max-flows bounds the flow table and counts what it evicted", async () => {
+  const fixture = new URL("../fixtures/demo.pcap", import.meta.url).pathname;
+  const bounded = JSON.parse((await runCli(["analyze", fixture, "--json", "--max-flows", "5"])).stdout);
+  const free = JSON.parse((await runCli(["analyze", fixture, "--json"])).stdout);
+  assert.equal(bounded.flows.table.active, 5);
+  assert.equal(bounded.flows.table.evicted, free.flows.table.created - 5);
+  assert.equal(bounded.summary.packets, free.summary.packets);
+  const bad = await runCli(["analyze", fixture, "--max-flows", "many"]);
+  assert.equal(bad.code, 2);
+});

@@ -17,6 +17,8 @@ export interface AnalyzeOptions {
   json: boolean;
   /** Show progress on stderr; by default only when stderr is a terminal. */
   progress?: boolean;
+  /** Bound of the flow table (default 200 000): past it the least recently seen flow is evicted and counted. */
+  maxFlows?: number;
 }
 
 /** Seconds between progress lines: often enough to show life, rarely enough to cost nothing. */
@@ -29,7 +31,7 @@ export async function analyzeCommand(
   out = new LineWriter(),
 ): Promise<number> {
   const source = await openCaptureForCli(path);
-  const analysis = new Analysis();
+  const analysis = new Analysis(options.maxFlows === undefined ? {} : { flows: { maxFlows: options.maxFlows } });
   const progress = options.progress ?? Deno.stderr.isTerminal();
   const started = Date.now();
   let nextReport = started + PROGRESS_EVERY_MS;

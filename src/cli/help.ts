@@ -4,8 +4,10 @@
 export const HELP = `netwatch: a network security monitor that speaks the Model Context Protocol
 
 Usage:
-  netwatch [serve]                   serve MCP over stdio (for Claude Desktop, Claude Code, Cursor, ...)
-  netwatch analyze FILE [--json]     summarise a pcap/pcapng capture (.gz too)
+  netwatch [serve] [--pcap-dir DIR]...
+                                     serve MCP over stdio (for Claude Desktop, Claude Code, Cursor, ...)
+  netwatch analyze FILE [--json] [--max-flows N]
+                                     statistics of a pcap/pcapng capture (.gz too)
   netwatch packets FILE [--jsonl] [--limit N] [--offset N]
                                      list the packets of a capture, one per line
   netwatch interfaces [--json]       list capture devices: addresses, flags, link types
@@ -23,6 +25,10 @@ Options:
   -V, --version     show the version
   --json            (analyze, interfaces, filter, doctor) print JSON; (capture) one JSON record per
                     packet line, then a final {"capture_stats": ...} line with the counters
+  --pcap-dir DIR    (serve) the only directory captures may be read from or written to; repeatable
+                    (environment: NETWATCH_PCAP_DIR, colon-separated)
+  --max-flows N     (analyze) flows tracked at once (default 200000); the least recently seen are
+                    evicted, and the report counts them
   --jsonl           (packets) one JSON record per packet
   --limit N         (packets) print at most N packets
   --offset N        (packets) skip the first N packets
