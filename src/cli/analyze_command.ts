@@ -31,7 +31,9 @@ export async function analyzeCommand(
   out = new LineWriter(),
 ): Promise<number> {
   const source = await openCaptureForCli(path);
-  const analysis = new Analysis(options.maxFlows === undefined ? {} : { flows: { maxFlows: options.maxFlows } });
+  const analysis = new Analysis(
+    options.maxFlows === undefined ? {} : { flows: { maxFlows: options.maxFlows } },
+  );
   const progress = options.progress ?? Deno.stderr.isTerminal();
   const started = Date.now();
   let nextReport = started + PROGRESS_EVERY_MS;
