@@ -37,11 +37,13 @@ const OPTIONS = {
   "link-type": { type: "string" },
   "pcap-dir": { type: "string", multiple: true },
   "max-flows": { type: "string" },
+  "store-mb": { type: "string" },
+  "out-dir": { type: "string" },
 } as const;
 
 /** Which options each command accepts (anything else is a usage error). */
 const COMMAND_OPTIONS: Record<string, readonly string[]> = {
-  serve: ["pcap-dir"],
+  serve: ["pcap-dir", "store-mb", "max-flows", "out-dir"],
   analyze: ["json", "max-flows"],
   packets: ["jsonl", "limit", "offset"],
   interfaces: ["json"],
@@ -87,7 +89,7 @@ export async function main(args: string[]): Promise<number> {
     switch (command) {
       case "serve":
         if (positionals.length > 1) return usage(`"serve" takes no arguments`);
-        return await serveCommand(values["pcap-dir"]);
+        return await serveCommand(values);
       case "analyze":
         return await analyzeCommand(oneFile(command, positionals), {
           json: values.json ?? false,
@@ -131,15 +133,23 @@ export async function main(args: string[]): Promise<number> {
 }
 
 /**
- * `netwatch serve [--pcap-dir DIR]...`: the MCP server on stdio. File access is confined to the
- * `--pcap-dir` roots, or to those of `NETWATCH_PCAP_DIR` (colon-separated) when no flag is given.
+ * `netwatch serve [--pcap-dir DIR]... [--store-mb N] [--max-flows N] [--out-dir DIR]`: the MCP server on
+ * stdio. File access is confined to the `--pcap-dir` roots, or to those of `NETWATCH_PCAP_DIR`
+ * (colon-separated) when no flag is given; each other flag likewise falls back to its environment variable
+ * (`NETWATCH_STORE_MB`, `NETWATCH_MAX_FLOWS`, `NETWATCH_OUT_DIR`).
  */
-async function serveCommand(pcapDirs: string[] | undefined): Promise<number> {
+async function serveCommand(values: {
+  "pcap-dir"?: string[];
+  "store-mb"?: string;
+  "max-flows"?: string;
+  "out-dir"?: string;
+}): Promise<number> {
   // Loaded here so that the other commands do not load the MCP SDK at startup.
   const { PathError, PathPolicy } = await import("./src/mcp/paths.ts");
   const { Sessions } = await import("./src/mcp/sessions.ts");
   const { serveMcpStdio } = await import("./src/mcp/server.ts");
-  const roots = pcapDirs ?? (Deno.env.get("NETWATCH_PCAP_DIR") ?? "").split(":").filter((d) => d !== "");
+  const roots = values["pcap-dir"] ??
+    (Deno.env.get("NETWATCH_PCAP_DIR") ?? "").split(":").filter((d) => d !== "");
   let paths;
   try {
     paths = new PathPolicy(roots);
@@ -147,7 +157,39 @@ async function serveCommand(pcapDirs: string[] | undefined): Promise<number> {
     if (e instanceof PathError) throw new UserError(e.message, 2, { cause: e });
     throw e;
   }
-  await serveMcpStdio(new Sessions({ paths }), { name: "netwatch", version: VERSION });
+  const env = (name: string) => {
+    const v = Deno.env.get(name);
+    return v === undefined || v === "" ? undefined : v;
+  };
+  const storeMbText = values["store-mb"] ?? env("NETWATCH_STORE_MB");
+  let storeBytes: number | undefined;
+  if (storeMbText !== undefined) {
+    // Fractions are allowed (`0.5`), so small budgets can be tried without a big capture.
+    const mb = Number(storeMbText);
+    if (!Number.isFinite(mb) || mb <= 0 || Math.floor(mb * 1024 * 1024) < 1) {
+      throw new UserError(`--store-mb needs a number of MiB > 0, not "${storeMbText}"`, 2);
+    }
+    storeBytes = Math.floor(mb * 1024 * 1024);
+  }
+  const maxFlowsText = values["max-flows"] ?? env("NETWATCH_MAX_FLOWS");
+  const maxFlows = maxFlowsText === undefined ? undefined : Math.max(1, count("max-flows", maxFlowsText, 1));
+  const outDirText = values["out-dir"] ?? env("NETWATCH_OUT_DIR");
+  let outDir: string | undefined;
+  if (outDirText !== undefined) {
+    try {
+      outDir = Deno.realPathSync(outDirText);
+      if (!Deno.statSync(outDir).isDirectory) throw new Error("not a directory");
+    } catch (e) {
+      throw new UserError(
+        `--out-dir "${outDirText}" cannot be used: ${e instanceof Error ? e.message : e}`,
+        2,
+      );
+    }
+  }
+  await serveMcpStdio(new Sessions({ paths, storeBytes, maxFlows, outDir }), {
+    name: "netwatch",
+    version: VERSION,
+  });
   return 0;
 }
 

@@ -23,6 +23,9 @@ import { analyzeTrafficOutput } from "../src/mcp/tools/analyze_traffic.ts";
 import { captureStartOutput } from "../src/mcp/tools/capture_start.ts";
 import { captureStopOutput } from "../src/mcp/tools/capture_stop.ts";
 import { checkFilterOutput } from "../src/mcp/tools/check_filter.ts";
+import { exportPcapOutput } from "../src/mcp/tools/export_pcap.ts";
+import { followStreamOutput } from "../src/mcp/tools/follow_stream.ts";
+import { getPacketOutput } from "../src/mcp/tools/get_packet.ts";
 import { getPacketsOutput } from "../src/mcp/tools/get_packets.ts";
 import { listCapturesOutput } from "../src/mcp/tools/list_captures.ts";
 import { listInterfacesOutput } from "../src/mcp/tools/list_interfaces.ts";
@@ -57,11 +60,14 @@ const OUTPUT_SCHEMAS: Record<string, z.ZodType> = {
   list_captures: listCapturesOutput,
   open_pcap: openPcapOutput,
   get_packets: getPacketsOutput,
+  get_packet: getPacketOutput,
+  follow_stream: followStreamOutput,
+  export_pcap: exportPcapOutput,
   analyze_traffic: analyzeTrafficOutput,
 };
 
 interface CallResult {
-  content: { type: string; text?: string }[];
+  content: { type: string; text?: string; uri?: string; name?: string; mimeType?: string; size?: number }[];
   structuredContent?: Record<string, unknown>;
   isError?: boolean;
 }
@@ -167,16 +173,33 @@ Deno.test("paths: confined to the roots after symlinks; ../ and absolute paths o
   }
 });
 
-Deno.test("sessions: a live session keeps only its last records, in order", async () => {
-  const s = new Session("cap-1", "live", "test0", 7);
-  await runSource(await openCapture(DEMO), (p) => s.add(p));
-  assert.ok(s.decoded > 100);
-  assert.equal(s.firstKept, s.decoded - 7);
-  assert.deepEqual(s.records(0, 100).map((r) => r.n), Array.from({ length: 7 }, (_, i) => s.decoded - 6 + i));
-  assert.deepEqual(s.records(s.decoded - 2, 100).map((r) => r.n), [s.decoded - 1, s.decoded]);
-  assert.deepEqual(s.records(s.decoded - 5, 2).map((r) => r.n), [s.decoded - 4, s.decoded - 3]);
-  assert.deepEqual(s.records(s.decoded, 5), []);
-  assert.equal(s.info().records_kept, 7);
+Deno.test("sessions: a live session's store evicts its oldest packets, counts them, and cursors survive", async () => {
+  const s = new Session("cap-1", "live", "test0", { storeBytes: 40_000 });
+  let count = 0;
+  await (await openCapture(DEMO)).run(() => void count++);
+  const feed = async (from: number, to: number) => {
+    let i = 0;
+    await runSource(await openCapture(DEMO), (p, f) => {
+      i++;
+      if (i > from && i <= to) s.add(p, f);
+    });
+  };
+  await feed(0, 40);
+  assert.equal(s.ring.evictedPackets, 0);
+  const first = await s.query({}, { limit: 5 });
+  assert.equal(first.from, "store");
+  assert.deepEqual(first.packets.map((p) => p.n), [1, 2, 3, 4, 5]);
+  await feed(40, count);
+  const info = s.info().store;
+  assert.ok(info.evicted_packets > 5, JSON.stringify(info));
+  assert.equal(info.packets + info.evicted_packets, count);
+  assert.ok(info.bytes <= 40_000);
+  assert.equal(info.last_n, count);
+  assert.equal(info.first_n, info.evicted_packets + 1);
+  // The cursor made before the evictions still works: it continues at the oldest packet held.
+  const next = await s.query({}, { cursor: first.cursor, limit: 3 });
+  assert.equal(next.skipped_evicted, info.evicted_packets - 5);
+  assert.deepEqual(next.packets.map((p) => p.n), [info.first_n!, info.first_n! + 1, info.first_n! + 2]);
   assert.equal(s.analysis.packets, s.decoded);
 });
 
@@ -220,15 +243,26 @@ for (const era of ERAS) {
       assert.deepEqual(byName.capture_start.inputSchema.required, ["interface"]);
       assert.deepEqual(byName.capture_stop.inputSchema.required, ["capture_id"]);
       assert.deepEqual(byName.open_pcap.inputSchema.required, ["path"]);
-      for (const name of ["get_packets", "analyze_traffic"]) {
+      assert.deepEqual(byName.get_packet.inputSchema.required, ["n"]);
+      assert.deepEqual(byName.export_pcap.inputSchema.required, ["name"]);
+      for (const name of ["get_packets", "get_packet", "follow_stream", "export_pcap", "analyze_traffic"]) {
         const props = Object.keys(byName[name].inputSchema.properties ?? {});
         assert.ok(props.includes("capture_id") && props.includes("pcap"), name);
       }
       for (
-        const name of ["list_interfaces", "check_filter", "list_captures", "get_packets", "analyze_traffic"]
+        const name of [
+          "list_interfaces",
+          "check_filter",
+          "list_captures",
+          "get_packets",
+          "get_packet",
+          "follow_stream",
+          "analyze_traffic",
+        ]
       ) {
         assert.equal(byName[name].annotations?.readOnlyHint, true, name);
       }
+      assert.equal(byName.export_pcap.annotations?.readOnlyHint, false);
       assert.equal(byName.capture_start.annotations?.readOnlyHint, false);
       assert.equal(byName.capture_start.annotations?.openWorldHint, true);
     } finally {
@@ -265,24 +299,23 @@ for (const era of ERAS) {
       assert.equal(p1.total, o.session.decoded);
       assert.equal(p1.packets[0].n, 1);
       assert.ok(p1.packets.length >= 1 && p1.packets.length <= 20);
-      assert.equal(p1.cursor, p1.packets.length);
+      assert.equal(p1.remaining, p1.total - p1.packets.length);
+      assert.equal(p1.from, "store");
       const text = (opened.content.length, (await c.call("get_packets", { limit: 200 })).content);
       assert.match(text[0].text!, /untrusted data/);
       assert.ok(text.at(-1)!.text!.length <= 8000 + 2000, `page of ${text.at(-1)!.text!.length} characters`);
       const p2 = await c.ok("get_packets", {
         capture_id: o.capture_id,
-        offset: p1.cursor,
+        cursor: p1.cursor,
         limit: 3,
       }) as z.infer<
         typeof getPacketsOutput
       >;
-      assert.deepEqual(p2.packets.map((p) => p.n), [p1.cursor! + 1, p1.cursor! + 2, p1.cursor! + 3]);
-      const last = await c.ok("get_packets", { offset: p1.total - 1 }) as z.infer<typeof getPacketsOutput>;
-      assert.equal(last.packets.length, 1);
-      assert.equal(last.cursor, null);
-      const past = await c.ok("get_packets", { offset: p1.total + 5 }) as z.infer<typeof getPacketsOutput>;
-      assert.equal(past.packets.length, 0);
-      assert.match(past.note!, /past the last packet/);
+      const k = p1.packets.length;
+      assert.deepEqual(p2.packets.map((p) => p.n), [k + 1, k + 2, k + 3]);
+      // A cursor is tied to its filter.
+      assert.match(await c.fails("get_packets", { cursor: p1.cursor, protocol: "udp" }), /different filter/);
+      assert.match(await c.fails("get_packets", { cursor: "bogus" }), /Invalid cursor/);
 
       // analyze_traffic: by id, by path (re-using the session), and a new file by path.
       const a = await c.ok("analyze_traffic", { capture_id: o.capture_id }) as z.infer<
@@ -326,7 +359,8 @@ for (const era of ERAS) {
       // Schema violations are refused before the tool runs, also as tool errors.
       assert.equal((await c.call("get_packets", { limit: 0 })).isError, true);
       assert.equal((await c.call("open_pcap", {})).isError, true);
-      assert.equal((await c.call("get_packets", { offset: -1 })).isError, true);
+      assert.equal((await c.call("get_packets", { port: 70000 })).isError, true);
+      assert.match(await c.fails("get_packets", { protocol: "nope" }), /Unknown protocol/);
     } finally {
       await c.close();
     }
@@ -404,6 +438,216 @@ Deno.test("mcp: strings from packets come back escaped, bounded and marked untru
     await c.close();
     Deno.removeSync(dir, { recursive: true });
   }
+});
+
+/** Packets of `file` matching `expr` by tcpdump, or undefined without tcpdump. */
+async function tcpdumpCount(file: string, expr: string): Promise<number | undefined> {
+  try {
+    const out = await new Deno.Command("tcpdump", {
+      args: ["-r", file, "-nn", expr],
+      stdout: "piped",
+      stderr: "null",
+    })
+      .output();
+    if (!out.success) return undefined;
+    return new TextDecoder().decode(out.stdout).split("\n").filter((l) => l !== "").length;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every match of `args` on the server, paged with the cursor at `limit` a page. */
+async function pageAll(c: Conn, args: Record<string, unknown>, limit: number) {
+  const first = await c.ok("get_packets", { ...args, limit }) as z.infer<typeof getPacketsOutput>;
+  const all = [...first.packets];
+  let page = first, pages = 1;
+  while (page.remaining > 0) {
+    page = await c.ok("get_packets", { ...args, limit, cursor: page.cursor }) as z.infer<
+      typeof getPacketsOutput
+    >;
+    assert.ok(page.packets.length > 0, "a page with remaining > 0 makes progress");
+    all.push(...page.packets);
+    pages++;
+  }
+  return { first, all, pages, last: page };
+}
+
+Deno.test({
+  name: "mcp: packet store tools: filters against tcpdump, cursors, get_packet, follow_stream, export_pcap",
+  ignore: noLibpcap !== false,
+  fn: async () => {
+    const out = Deno.makeTempDirSync({ prefix: "netwatch_mcp_out_" });
+    const c = await connect("2026-07-28", ["--out-dir", out]);
+    try {
+      const opened = await c.ok("open_pcap", { path: "demo.pcap" }) as z.infer<typeof openPcapOutput>;
+      const total = opened.session.decoded;
+      assert.equal(opened.session.store.packets, total);
+      assert.equal(opened.session.store.evicted_packets, 0);
+
+      // Filters: counts agree with tcpdump over the same file.
+      const cases: [Record<string, unknown>, string][] = [
+        [{ protocol: "tcp" }, "tcp"],
+        [{ protocol: "udp" }, "udp"],
+        [{ port: 53 }, "port 53"],
+        [{ bpf: "tcp port 80" }, "tcp port 80"],
+        [{ protocol: "icmp" }, "icmp"],
+      ];
+      for (const [filter, expr] of cases) {
+        const r = await c.ok("get_packets", { ...filter, limit: 1 }) as z.infer<typeof getPacketsOutput>;
+        const want = await tcpdumpCount(DEMO, expr);
+        if (want === undefined) console.log(`tcpdump unavailable: ${expr} not compared`);
+        else assert.equal(r.total, want, `${JSON.stringify(filter)} vs tcpdump ${expr}`);
+        assert.ok(r.total > 0, JSON.stringify(filter));
+      }
+
+      // Cursor paging through every match: no duplicates, no gaps, in order.
+      const { first, all, pages } = await pageAll(c, { protocol: "tcp" }, 7);
+      assert.equal(all.length, first.total);
+      assert.ok(pages > 10);
+      const ns = all.map((p) => p.n);
+      assert.equal(new Set(ns).size, ns.length, "no duplicates");
+      for (let i = 1; i < ns.length; i++) assert.ok(ns[i] > ns[i - 1], "in order");
+      const everyTcp = await pageAll(c, { protocol: "tcp" }, 200);
+      assert.deepEqual(everyTcp.all.map((p) => p.n), ns, "the same packets whatever the page size");
+      // Combined filters narrow (AND).
+      const both = await c.ok("get_packets", { protocol: "tcp", bpf: "tcp port 80", limit: 1 });
+      assert.equal(both.total, await tcpdumpCount(DEMO, "tcp port 80") ?? both.total);
+
+      // A bad BPF expression: a tool error carrying libpcap's message.
+      assert.match(await c.fails("get_packets", { bpf: "tcp port" }), /syntax error/);
+
+      // get_packet: every layer and a bounded hex dump.
+      const one = await c.ok("get_packet", { n: ns[0] }) as z.infer<typeof getPacketOutput>;
+      assert.equal(one.packet.n, ns[0]);
+      assert.ok((one.packet as Record<string, unknown>).tcp, JSON.stringify(one.packet));
+      assert.match(one.hex, /^0000 /m);
+      assert.equal(one.hex_shown, one.packet.caplen);
+      const cut = await c.ok("get_packet", { n: ns[0], max_dump_bytes: 16 }) as z.infer<
+        typeof getPacketOutput
+      >;
+      assert.equal(cut.hex_shown, 16);
+      assert.equal(cut.hex_omitted, one.packet.caplen - 16);
+      assert.match(await c.fails("get_packet", { n: total + 1 }), /not in .*packet store/);
+
+      // follow_stream of the HTTP download: request one way, response the other.
+      const http = await c.ok("open_pcap", { path: "benign/http_download.pcap" }) as z.infer<
+        typeof openPcapOutput
+      >;
+      const syn = await c.ok("get_packets", {
+        bpf: "tcp port 80",
+        tcp_flags: "syn,!ack",
+        limit: 1,
+      }) as z.infer<
+        typeof getPacketsOutput
+      >;
+      assert.equal(syn.capture_id, http.capture_id);
+      const f = await c.ok("follow_stream", { packet: syn.packets[0].n, max_bytes: 4096 }) as z.infer<
+        typeof followStreamOutput
+      >;
+      assert.equal(f.proto, "tcp");
+      assert.match(f.resp, /:80$/);
+      const orig = f.chunks.filter((ch) => ch.dir === "orig").map((ch) => ch.text ?? "").join("");
+      const resp = f.chunks.filter((ch) => ch.dir === "resp").map((ch) => ch.text ?? "").join("");
+      assert.match(orig, /^GET \S+ HTTP\/1\.[01]\r\n/);
+      assert.match(resp, /^HTTP\/1\.[01] 200/);
+      assert.ok(f.bytes.resp > 4096 && f.omitted_bytes! > 0, JSON.stringify(f.bytes));
+      assert.ok(f.shown_bytes <= 4096);
+      // The same conversation by its 5-tuple, named from the other side.
+      const [rAddr, rPort] = [f.resp.slice(0, f.resp.lastIndexOf(":")), Number(f.resp.split(":").at(-1))];
+      const [oAddr, oPort] = [f.orig.slice(0, f.orig.lastIndexOf(":")), Number(f.orig.split(":").at(-1))];
+      const byTuple = await c.ok("follow_stream", {
+        proto: "tcp",
+        src: rAddr,
+        sport: rPort,
+        dst: oAddr,
+        dport: oPort,
+        max_bytes: 4096,
+      });
+      assert.deepEqual(byTuple.bytes, f.bytes);
+      assert.match(await c.fails("follow_stream", { proto: "tcp", src: rAddr }), /Name the conversation/);
+
+      // export_pcap: a new file in --out-dir, linked, readable by netwatch's reader; never overwritten.
+      const exp = await c.call("export_pcap", { capture_id: opened.capture_id, name: "dns", port: 53 });
+      assert.ok(!exp.isError, JSON.stringify(exp.content));
+      const e1 = checkResult("export_pcap", exp) as z.infer<typeof exportPcapOutput>;
+      const link = exp.content.find((x) => x.type === "resource_link")!;
+      assert.ok(link, "a resource_link content item");
+      assert.equal(link.uri, e1.uri);
+      assert.equal(link.name, "dns.pcapng");
+      assert.equal(e1.path, `${Deno.realPathSync(out)}/dns.pcapng`);
+      assert.equal(e1.packets, await tcpdumpCount(DEMO, "port 53") ?? e1.packets);
+      assert.equal(Deno.statSync(e1.path).size, e1.bytes);
+      let read = 0;
+      await (await openCapture(e1.path)).run(() => void read++);
+      assert.equal(read, e1.packets);
+      const before = Deno.readFileSync(e1.path);
+      const e2 = await c.ok("export_pcap", { capture_id: opened.capture_id, name: "dns.pcapng" }) as z.infer<
+        typeof exportPcapOutput
+      >;
+      assert.equal(e2.path, `${Deno.realPathSync(out)}/dns-1.pcapng`);
+      assert.equal(e2.packets, total);
+      assert.deepEqual(Deno.readFileSync(e1.path), before, "the first export is untouched");
+      assert.match(await c.fails("export_pcap", { name: "../escape" }), /plain file name/);
+    } finally {
+      await c.close();
+      Deno.removeSync(out, { recursive: true });
+    }
+  },
+});
+
+Deno.test("mcp: a --store-mb too small for the file evicts, counts it, and paging still reaches every packet; no --out-dir, no export", async () => {
+  const c = await connect("2026-07-28", ["--store-mb", "0.05"]);
+  try {
+    const o = await c.ok("open_pcap", { path: "demo.pcap" }) as z.infer<typeof openPcapOutput>;
+    const st = o.session.store;
+    assert.ok(st.evicted_packets > 0, JSON.stringify(st));
+    assert.equal(st.max_bytes, Math.floor(0.05 * 1024 * 1024));
+    assert.ok(st.bytes <= st.max_bytes);
+    assert.equal(st.packets + st.evicted_packets, o.session.decoded);
+    assert.equal(st.last_n, o.session.decoded);
+    assert.match(o.session.warnings!.join(" "), /evicted/);
+    const listed = await c.ok("list_captures") as z.infer<typeof listCapturesOutput>;
+    assert.equal(listed.captures[0].store.evicted_packets, st.evicted_packets);
+    // get_packets reads the file then, and its cursor pages through every packet.
+    const { first, all } = await pageAll(c, {}, 50);
+    assert.equal(first.from, "file");
+    assert.match(first.note!, /did not fit/);
+    assert.equal(first.total, o.session.decoded);
+    assert.deepEqual(all.map((p) => p.n), Array.from({ length: o.session.decoded }, (_, i) => i + 1));
+    // An evicted packet is still shown (read from the file); a held one from the store.
+    assert.equal((await c.ok("get_packet", { n: 1 }) as z.infer<typeof getPacketOutput>).packet.n, 1);
+    assert.equal(
+      (await c.ok("get_packet", { n: st.last_n! }) as z.infer<typeof getPacketOutput>).packet.n,
+      st.last_n,
+    );
+    // This server has no --out-dir: exports are refused.
+    assert.match(await c.fails("export_pcap", { name: "x" }), /without --out-dir/);
+  } finally {
+    await c.close();
+  }
+});
+
+Deno.test("mcp: serve flags and their environment variables are checked at startup", async () => {
+  const serve = async (args: string[], env: Record<string, string> = {}) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "serve", ...args],
+      env,
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+  };
+  const bad = await serve(["--store-mb", "0"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--store-mb needs a number of MiB > 0/);
+  assert.match((await serve(["--out-dir", `${ROOT}nonexistent-dir`])).stderr, /--out-dir .* cannot be used/);
+  assert.match((await serve([], { NETWATCH_MAX_FLOWS: "many" })).stderr, /--max-flows needs a whole number/);
+  assert.match((await serve([], { NETWATCH_STORE_MB: "-1" })).stderr, /--store-mb needs/);
+  // Good values start the server, which ends at once since stdin is closed.
+  const good = await serve(["--store-mb", "1.5", "--max-flows", "100"], { NETWATCH_OUT_DIR: ROOT });
+  assert.equal(good.code, 0, good.stderr);
 });
 
 Deno.test({
@@ -562,7 +806,7 @@ for (const era of ERAS) {
       let c: Conn | undefined;
       try {
         await pair.create();
-        c = await connect(era, ["--pcap-dir", dir]);
+        c = await connect(era, ["--pcap-dir", dir, "--out-dir", dir]);
         const N = 40, PORT = 5555;
         const started = await c.ok("capture_start", {
           interface: pair.ifA,
@@ -598,12 +842,11 @@ for (const era of ERAS) {
           typeof getPacketsOutput
         >;
         const all = [...page.packets];
-        for (let cursor = page.cursor; cursor !== null;) {
-          const next = await c.ok("get_packets", { capture_id: id, offset: cursor }) as z.infer<
+        for (let prev = page; prev.remaining > 0;) {
+          prev = await c.ok("get_packets", { capture_id: id, cursor: prev.cursor }) as z.infer<
             typeof getPacketsOutput
           >;
-          all.push(...next.packets);
-          cursor = next.cursor;
+          all.push(...prev.packets);
         }
         assert.equal(page.total, N);
         assert.equal(all.length, N);
@@ -614,6 +857,26 @@ for (const era of ERAS) {
           assert.equal(rec.ip.dst, pair.ipA);
           assert.equal(rec.udp.dport, PORT);
         }
+        // The live session's packet store: counters, one packet, the UDP "stream", an export.
+        assert.equal(stopped.session.store.packets, N);
+        assert.equal(stopped.session.store.evicted_packets, 0);
+        const one = await c.ok("get_packet", { capture_id: id, n: 2 }) as z.infer<typeof getPacketOutput>;
+        assert.equal(one.packet.n, 2);
+        assert.match(one.hex, /6d 63 70 2d 30 30/); // "mcp-00"
+        const udp = await c.ok("follow_stream", { capture_id: id, packet: 1 }) as z.infer<
+          typeof followStreamOutput
+        >;
+        assert.equal(udp.proto, "udp");
+        assert.equal(udp.packets, N);
+        assert.match(udp.chunks.map((ch) => ch.text ?? "").join(""), /^mcp-000mcp-001/);
+        const exported = await c.ok("export_pcap", {
+          capture_id: id,
+          name: "live-export",
+          bpf: "udp",
+        }) as z.infer<
+          typeof exportPcapOutput
+        >;
+        assert.equal(exported.packets, N);
         const spool = Deno.readFileSync(`${dir}/live.pcapng`);
         assert.deepEqual([...spool.subarray(0, 4)], [0x0a, 0x0d, 0x0d, 0x0a]);
         // The spool is a capture file the server may read back.

@@ -4,7 +4,7 @@
 export const HELP = `netwatch: a network security monitor that speaks the Model Context Protocol
 
 Usage:
-  netwatch [serve] [--pcap-dir DIR]...
+  netwatch [serve] [--pcap-dir DIR]... [--store-mb N] [--max-flows N] [--out-dir DIR]
                                      serve MCP over stdio (for Claude Desktop, Claude Code, Cursor, ...)
   netwatch analyze FILE [--json] [--max-flows N]
                                      statistics of a pcap/pcapng capture (.gz too)
@@ -27,8 +27,13 @@ Options:
                     packet line, then a final {"capture_stats": ...} line with the counters
   --pcap-dir DIR    (serve) the only directory captures may be read from or written to; repeatable
                     (environment: NETWATCH_PCAP_DIR, colon-separated)
-  --max-flows N     (analyze) flows tracked at once (default 200000); the least recently seen are
-                    evicted, and the report counts them
+  --store-mb N      (serve) packet store of each capture session, in MiB (default 256; fractions
+                    allowed); past it the oldest packets are evicted and counted (environment:
+                    NETWATCH_STORE_MB)
+  --out-dir DIR     (serve) directory export_pcap writes new pcapng files into; without it exports
+                    are refused (environment: NETWATCH_OUT_DIR)
+  --max-flows N     (analyze, serve) flows tracked at once (default 200000); the least recently seen
+                    are evicted, and the report counts them (serve environment: NETWATCH_MAX_FLOWS)
   --jsonl           (packets) one JSON record per packet
   --limit N         (packets) print at most N packets
   --offset N        (packets) skip the first N packets

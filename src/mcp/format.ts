@@ -57,10 +57,20 @@ export function sanitize(value: unknown, maxString = MAX_STRING_CHARS, depth = 2
   return out;
 }
 
+/** A link to a resource (here: a file the server wrote), as a tool result's content item. */
+export interface ResourceLinkContent {
+  type: "resource_link";
+  uri: string;
+  name: string;
+  mimeType?: string;
+  size?: number;
+  description?: string;
+}
+
 /** A successful tool result: `structuredContent` plus the same object as JSON text (MCP 2025-06-18+). */
 export interface ToolResult {
   [key: string]: unknown;
-  content: { type: "text"; text: string }[];
+  content: ({ type: "text"; text: string } | ResourceLinkContent)[];
   structuredContent?: Record<string, unknown>;
   isError?: boolean;
 }

@@ -1,8 +1,16 @@
 /**
  * The state behind the MCP tools: capture sessions (live captures running in the background, and
  * capture files read once), each with its counters, an `Analysis` (the statistics of `netwatch
- * analyze`) and, for live sessions, the records of its last packets. Knows nothing of MCP: the tools in
- * `tools/` turn it into results. (It belongs with the core library; it sits here until one owns it.)
+ * analyze`) and a `PacketRing` holding its packets' raw bytes, which `get_packets`, `get_packet`,
+ * `follow_stream` and `export_pcap` query. Knows nothing of MCP: the tools in `tools/` turn it into
+ * results. (It belongs with the core library; it sits here until one owns it.)
+ *
+ * The packet store budget (`--store-mb`) is **per session**: every session, live or file, gets its own
+ * ring bounded by it. Trade-off: one busy capture cannot evict another session's packets, and a cursor
+ * into one session is never disturbed by traffic in another, at the price of a worst case of
+ * `maxSessions` x budget (a ring allocates its 4 MiB slabs only as packets arrive, so a small file costs
+ * what it holds, and a forgotten session's ring is released with it). What a ring evicts is counted in the
+ * session's `store` counters; a file session that did not fit is queried from the file itself.
  *
  * A live session runs `runSource` over a `LiveCapture`, whose delivery yields to the event loop every
  * few milliseconds, so the server answers other calls while a capture is busy.
@@ -15,17 +23,27 @@ import type { CaptureStats } from "../../ffi/live_capture.ts";
 import { openCapture } from "../capture/open_capture.ts";
 import { PcapngSpool } from "../capture/pcapng_spool.ts";
 import { describeOpenError } from "../cli/open_input.ts";
+import type { Frame, InterfaceInfo } from "../capture/source.ts";
 import type { DecodedPacket } from "../decode/packet_decoder.ts";
-import { type PacketRecord, packetRecord } from "../decode/packet_record.ts";
 import { runSource } from "../engine.ts";
 import { Analysis } from "../stats/analysis.ts";
+import { PacketRing } from "../store/packet_ring.ts";
+import {
+  getPacket,
+  type PacketDetail,
+  type PacketFilter,
+  queryCapture,
+  type QueryOptions,
+  queryPackets,
+  type QueryResult,
+} from "../store/packet_query.ts";
 import { PathError, PathPolicy } from "./paths.ts";
 
 /**
- * Records of the last packets kept per session. Trade-off: memory (a record is ~0.5-2 KB) against how
- * far back `get_packets` can page in a live session; files are re-read instead.
+ * Packet store budget of each session, in MiB (`--store-mb`). Trade-off: memory against how far back
+ * queries reach in a busy live capture (256 MiB is a few minutes of a loaded 10 Mbit/s link).
  */
-export const DEFAULT_RECORDS_KEPT = 1000;
+export const DEFAULT_STORE_MB = 256;
 /** Sessions kept; past it the oldest finished one is forgotten (and counted). */
 export const DEFAULT_MAX_SESSIONS = 32;
 /** Live sessions running at once: each holds a kernel buffer and a reader thread. */
@@ -77,10 +95,38 @@ export interface SessionInfo {
   pcap_stats?: CaptureStats;
   /** The spool file and packets written to it. */
   spool?: { path: string; written: number };
-  /** Packet numbers whose records are held (`first` to `decoded`); files are re-read instead. */
-  records_kept: number;
+  /** The session's packet store: what it holds and what it evicted to stay within its budget. */
+  store: StoreInfo;
   warnings?: string[];
   error?: string;
+}
+
+/** The counters of a session's packet store. */
+export interface StoreInfo {
+  /** Packets held. */
+  packets: number;
+  /** Captured bytes held. */
+  bytes: number;
+  /** The budget (bytes charged: captured bytes plus per-packet bookkeeping). */
+  max_bytes: number;
+  /** Packets evicted (oldest first) to stay within the budget. */
+  evicted_packets: number;
+  /** Captured bytes of the evicted packets. */
+  evicted_bytes: number;
+  /** Packet number (`n`) of the oldest packet held, when any is held. */
+  first_n?: number;
+  /** Packet number (`n`) of the newest packet held. */
+  last_n?: number;
+}
+
+/** Options of a {@linkcode Session}. */
+export interface SessionOptions {
+  /** Budget of the session's packet store in bytes (default {@linkcode DEFAULT_STORE_MB} MiB). */
+  storeBytes?: number;
+  /** Flows tracked at once by the session's analysis (default: the flow table's). */
+  maxFlows?: number;
+  /** The BPF filter of a live capture. */
+  filter?: string;
 }
 
 /** One capture session. */
@@ -95,7 +141,11 @@ export class Session {
   stopReason?: string;
   error?: string;
   /** The statistics of `netwatch analyze`, fed with every packet. */
-  readonly analysis = new Analysis();
+  readonly analysis: Analysis;
+  /** The raw bytes of the session's packets, bounded by the store budget. */
+  readonly ring: PacketRing;
+  /** The interfaces the packets came from (names and snaplens for exports). */
+  interfaces: readonly InterfaceInfo[] = [];
   decoded = 0;
   bytes = 0;
   readonly warnings: string[] = [];
@@ -105,47 +155,57 @@ export class Session {
   spool?: PcapngSpool;
   /** The deadline timer of a live session with `durationS`. */
   timer?: ReturnType<typeof setTimeout>;
-  #ring: PacketRecord[];
-  #next = 0;
-  #cap: number;
 
-  constructor(id: string, kind: SessionKind, source: string, recordsKept: number, filter?: string) {
+  constructor(id: string, kind: SessionKind, source: string, options: SessionOptions = {}) {
     this.id = id;
     this.kind = kind;
     this.source = source;
-    if (filter !== undefined) this.filter = filter;
-    this.#cap = recordsKept;
-    this.#ring = [];
+    if (options.filter !== undefined) this.filter = options.filter;
+    this.ring = new PacketRing({ maxBytes: options.storeBytes ?? DEFAULT_STORE_MB * 1024 * 1024 });
+    this.analysis = new Analysis(
+      options.maxFlows === undefined ? {} : { flows: { maxFlows: options.maxFlows } },
+    );
   }
 
-  /** Counts and summarises a packet; keeps its record when this session keeps records. */
-  add(p: DecodedPacket): void {
+  /** Counts and summarises a packet and stores its bytes (`frame` is the one `packet` was decoded from). */
+  add(p: DecodedPacket, frame: Frame): void {
     this.decoded++;
     this.bytes += p.len;
     this.analysis.add(p);
-    if (this.#cap > 0) {
-      // The record is built now: the layers are views over a buffer the source reuses.
-      const rec = packetRecord(p);
-      if (this.#ring.length < this.#cap) this.#ring.push(rec);
-      else this.#ring[this.#next] = rec;
-      this.#next = (this.#next + 1) % this.#cap;
-    }
+    this.ring.push(frame);
   }
 
-  /** Index (0-based, in packets) of the oldest record held. */
-  get firstKept(): number {
-    return this.decoded - this.#ring.length;
+  /** The packet store's counters. */
+  storeInfo(): StoreInfo {
+    const r = this.ring;
+    const info: StoreInfo = {
+      packets: r.size,
+      bytes: r.bytes,
+      max_bytes: r.maxBytes,
+      evicted_packets: r.evictedPackets,
+      evicted_bytes: r.evictedBytes,
+    };
+    if (r.size > 0) {
+      info.first_n = r.frameAt(r.firstSeq)!.n;
+      info.last_n = r.frameAt(r.nextSeq - 1)!.n;
+    }
+    return info;
   }
 
-  /** Held records from packet index `offset` (0-based), at most `limit`. */
-  records(offset: number, limit: number): PacketRecord[] {
-    const out: PacketRecord[] = [];
-    const start = Math.max(offset, this.firstKept);
-    const oldest = this.#ring.length < this.#cap ? 0 : this.#next;
-    for (let i = start; i < this.decoded && out.length < limit; i++) {
-      out.push(this.#ring[(oldest + (i - this.firstKept)) % this.#ring.length]);
+  /**
+   * One page of the packets matching `filter`, from the store; or, for a file session whose store had to
+   * evict, from the file itself, so that every packet of the file can still be reached (its cursors are
+   * then file cursors). Throws `TypeError`/`RangeError` for a bad filter or cursor and a `PcapError` for
+   * a bad BPF expression.
+   */
+  async query(
+    filter: PacketFilter,
+    options: QueryOptions,
+  ): Promise<QueryResult & { from: "store" | "file" }> {
+    if (this.kind === "file" && this.ring.evictedPackets > 0) {
+      return { ...await queryCapture(this.source, filter, options), from: "file" };
     }
-    return out;
+    return { ...queryPackets(this.ring, filter, options), from: "store" };
   }
 
   /** Plain JSON view. */
@@ -158,7 +218,7 @@ export class Session {
       started_at: this.startedAt.toISOString(),
       decoded: this.decoded,
       bytes: this.bytes,
-      records_kept: this.kind === "live" ? this.#ring.length : 0,
+      store: this.storeInfo(),
     };
     if (this.filter !== undefined) info.filter = this.filter;
     if (this.endedAt !== undefined) info.ended_at = this.endedAt.toISOString();
@@ -175,7 +235,12 @@ export class Session {
 export interface SessionsOptions {
   /** Where files may be read and written (default: unconfined). */
   paths?: PathPolicy;
-  recordsKept?: number;
+  /** Packet store budget of each session, in bytes (default {@linkcode DEFAULT_STORE_MB} MiB). */
+  storeBytes?: number;
+  /** Flows tracked at once by each session's analysis (default: the flow table's, 200 000). */
+  maxFlows?: number;
+  /** Directory `export_pcap` writes into; exports are refused without one. */
+  outDir?: string;
   maxSessions?: number;
   maxRunning?: number;
   /** Opens a live capture (default `openLiveCapture`; tests may substitute). */
@@ -194,7 +259,9 @@ export type ProgressFn = (packets: number, done: boolean) => void;
 /** All sessions of one server. */
 export class Sessions {
   readonly paths: PathPolicy;
-  readonly recordsKept: number;
+  readonly storeBytes: number;
+  readonly maxFlows?: number;
+  readonly outDir?: string;
   readonly maxSessions: number;
   readonly maxRunning: number;
   /** Finished sessions forgotten to stay within `maxSessions`. */
@@ -205,7 +272,12 @@ export class Sessions {
 
   constructor(options: SessionsOptions = {}) {
     this.paths = options.paths ?? new PathPolicy();
-    this.recordsKept = options.recordsKept ?? DEFAULT_RECORDS_KEPT;
+    this.storeBytes = options.storeBytes ?? DEFAULT_STORE_MB * 1024 * 1024;
+    if (!Number.isInteger(this.storeBytes) || this.storeBytes < 1) {
+      throw new RangeError(`storeBytes must be a positive integer, got ${this.storeBytes}`);
+    }
+    if (options.maxFlows !== undefined) this.maxFlows = options.maxFlows;
+    if (options.outDir !== undefined) this.outDir = options.outDir;
     this.maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
     this.maxRunning = options.maxRunning ?? DEFAULT_MAX_RUNNING;
     this.#openLive = options.openLive ?? openLiveCapture;
@@ -243,8 +315,9 @@ export class Sessions {
     }
     const spoolPath = options.spool === undefined ? undefined : this.paths.writable(options.spool);
     const cap = this.#openLive(options.iface, { filter: options.filter });
-    const s = new Session(this.#newId("live"), "live", options.iface, this.recordsKept, cap.filter);
+    const s = new Session(this.#newId("live"), "live", options.iface, this.#sessionOptions(cap.filter));
     s.capture = cap;
+    s.interfaces = cap.interfaces;
     s.warnings.push(...cap.warnings);
     if (spoolPath !== undefined) {
       try {
@@ -274,7 +347,7 @@ export class Sessions {
       s.timer = setTimeout(() => stop("duration"), options.durationS * 1000);
     }
     const run = runSource(cap, (packet, frame) => {
-      s.add(packet);
+      s.add(packet, frame);
       spool?.write(frame);
       if (s.decoded >= max) {
         s.stopReason ??= "max_packets";
@@ -336,12 +409,13 @@ export class Sessions {
     } catch (e) {
       throw new SessionError(describeOpenError(path, e));
     }
-    const s = new Session(this.#newId("file"), "file", real, 0);
+    const s = new Session(this.#newId("file"), "file", real, this.#sessionOptions());
+    s.interfaces = source.interfaces;
     this.#add(s);
     let last = performance.now();
     onProgress?.(0, false);
-    const run = runSource(source, (packet) => {
-      s.add(packet);
+    const run = runSource(source, (packet, frame) => {
+      s.add(packet, frame);
       if (onProgress !== undefined && s.decoded % PROGRESS_EVERY === 0) {
         const now = performance.now();
         if (now - last >= PROGRESS_INTERVAL_MS) {
@@ -355,6 +429,14 @@ export class Sessions {
     }, (e) => {
       s.error = e instanceof Error ? e.message : String(e);
     }).then(() => {
+      const evicted = s.ring.evictedPackets;
+      if (evicted > 0) {
+        s.warnings.push(
+          `The packet store (budget ${s.ring.maxBytes} bytes) holds the last ${s.ring.size} of ${s.decoded} ` +
+            `packets (${evicted} evicted); get_packets reads the file instead, get_packet, follow_stream ` +
+            `and export_pcap see only the packets held. Raise --store-mb to hold them all.`,
+        );
+      }
       s.state = s.error === undefined ? "done" : "failed";
       s.endedAt = new Date();
       onProgress?.(s.decoded, true);
@@ -400,19 +482,38 @@ export class Sessions {
   }
 
   /**
-   * Records of a file session's packets from `offset`, read again from the file (stopping after
-   * `limit`), with the file's packet count when the read reached its end.
+   * Packet `n` of session `s` with a hex dump of at most `maxDumpBytes`, from the store, or from the file
+   * when a file session's store no longer holds it. Throws a `SessionError` when it does not exist.
    */
-  async fileRecords(s: Session, offset: number, limit: number): Promise<PacketRecord[]> {
-    const source = await openCapture(s.source);
-    const out: PacketRecord[] = [];
-    let seen = 0;
-    await runSource(source, (packet) => {
-      if (seen++ < offset) return;
-      out.push(packetRecord(packet));
-      if (out.length >= limit) return false;
-    });
-    return out;
+  async packet(s: Session, n: number, maxDumpBytes: number): Promise<PacketDetail> {
+    const held = getPacket(s.ring, n, { maxDumpBytes });
+    if (held !== undefined) return held;
+    if (s.kind === "file" && s.ring.evictedPackets > 0 && n >= 1 && n <= s.decoded) {
+      const source = await openCapture(s.source);
+      let found: PacketDetail | undefined;
+      await source.run((frame) => {
+        if (found !== undefined || frame.n !== n) return;
+        const one = new PacketRing({ maxBytes: frame.caplen + 4096 });
+        one.push(frame);
+        found = getPacket(one, n, { maxDumpBytes });
+        source.close();
+      });
+      if (found !== undefined) return found;
+    }
+    const st = s.storeInfo();
+    throw new SessionError(
+      `Packet ${n} is not in ${s.id}'s packet store` +
+        (st.first_n === undefined
+          ? " (it holds no packets)."
+          : ` (it holds packets ${st.first_n} to ${st.last_n}; ${st.evicted_packets} older ones were evicted).`),
+    );
+  }
+
+  #sessionOptions(filter?: string): SessionOptions {
+    const o: SessionOptions = { storeBytes: this.storeBytes };
+    if (this.maxFlows !== undefined) o.maxFlows = this.maxFlows;
+    if (filter !== undefined) o.filter = filter;
+    return o;
   }
 
   /** Stops every live session (server shutdown). */
