@@ -54,8 +54,11 @@ export function registerOpenPcap(server: McpServer, sessions: Sessions): void {
         };
       }
       const s = await sessions.openFile(path, progress);
-      // A progress notification that reaches the client after the result is dropped there.
+      // A progress notification that reaches the client after the result is dropped there. The SDK hands
+      // notifications to its transport asynchronously, so after the last one resolves, one more turn of
+      // the event loop lets it reach stdout ahead of the result.
       await sent;
+      if (token !== undefined) await new Promise((r) => setTimeout(r, 0));
       return jsonResult({ capture_id: s.id, session: s.info() });
     }));
 }
