@@ -1,11 +1,14 @@
 /**
  * Live capture benchmark: replays a generated capture of at least 1 million packets with `tcpreplay
  * --topspeed` from one network namespace over a veth pair into another, and captures it there with
- * netwatch (in-process `openLiveCapture` + `runSource`, full decoding) and then with `tcpdump -w
- * /dev/null` (at its default buffer and at netwatch's), in the same run. Prints packets received and
- * dropped (pcap_stats; tcpdump's own report) and the rates, and the main thread's responsiveness during
- * netwatch's capture: a 10 ms `setInterval` probe recording how late each tick fires (a stand-in for MCP
- * request latency until the MCP server exists).
+ * netwatch and then with `tcpdump -w /dev/null` (at its default buffer, at netwatch's, and in immediate mode), in the same
+ * run. netwatch runs three ways: in-process (`openLiveCapture` + `runSource`, full decoding) with the
+ * default TPACKET_V3 blocks, with immediate mode (8 and 64 MiB buffers), each with a 10 ms
+ * `setInterval` probe recording how late each tick fires; and through its MCP server (`serve` over
+ * stdio, `capture_start` on the peer veth) with `list_captures` called back to back, then every 10 ms,
+ * during the replay, each round trip timed. Prints packets received and dropped (pcap_stats, as
+ * `capture_stop` reports them; tcpdump's own report), packets decoded, the replay rates and the
+ * latencies.
  *
  * Needs Linux, root, tcpreplay, tcpdump and libpcap. The namespaces are created and deleted here.
  * Usage: `deno task bench:capture [PACKETS]` (default 1 000 000; `NETWATCH_BENCH_PCAP` names a file).
@@ -13,12 +16,15 @@
  * @module
  */
 
+import { Client } from "@modelcontextprotocol/client";
+import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { openLiveCapture } from "../ffi/live_capture.ts";
 import { runSource } from "../src/engine.ts";
 import { available, benchCapture } from "./_measure.ts";
 
 const decoder = new TextDecoder();
 const PROBE_MS = 10;
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 /** What the capturing child reports. */
 interface ChildResult {
@@ -39,8 +45,8 @@ interface ChildResult {
  * The capturing side, run inside the capture namespace (`--child IFACE`): captures with full decoding
  * until SIGINT, with the probe running, then prints one JSON result line.
  */
-async function child(iface: string): Promise<void> {
-  const cap = openLiveCapture(iface);
+async function child(iface: string, immediate: boolean, bufferMb: number): Promise<void> {
+  const cap = openLiveCapture(iface, { immediate, bufferSize: bufferMb * 1024 * 1024 });
   let decoded = 0, apps = 0, first = 0, last = 0;
   const ticks: [at: number, late: number][] = [];
   let prev = performance.now();
@@ -134,6 +140,91 @@ function percentile(xs: number[], p: number): number {
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
+/** pcap_stats as capture_stop reports them. */
+interface PcapStats {
+  received: number;
+  dropped: number;
+  if_dropped: number;
+}
+
+/**
+ * netwatch as an MCP client sees it: `serve` started in namespace `ns`, `capture_start` on `iface`, the
+ * replay, and `list_captures` called back to back while it runs, each round trip timed; then, once the
+ * decoded count stops growing, `capture_stop` for libpcap's final counters.
+ */
+async function mcpRun(
+  ns: string,
+  iface: string,
+  replay: () => Promise<ReturnType<typeof parseTcpreplay>>,
+  pauseMs: number,
+): Promise<{
+  replay: ReturnType<typeof parseTcpreplay>;
+  stats: PcapStats;
+  decoded: number;
+  busy: number[];
+  idle: number[];
+}> {
+  const client = new Client({ name: "netwatch-bench", version: "1.0.0" });
+  const transport = new StdioClientTransport({
+    command: "ip",
+    args: ["netns", "exec", ns, Deno.execPath(), "run", "-A", MAIN, "serve"],
+    cwd: new URL("..", import.meta.url).pathname,
+    stderr: "pipe",
+  });
+  let stderr = "";
+  transport.stderr?.on("data", (d: Uint8Array) => stderr += decoder.decode(d));
+  await client.connect(transport);
+  try {
+    const call = async (name: string, args: Record<string, unknown> = {}) => {
+      const r = await client.callTool({ name, arguments: args }) as {
+        isError?: boolean;
+        content: { text?: string }[];
+        structuredContent?: Record<string, unknown>;
+      };
+      if (r.isError) throw new Error(`${name} failed: ${r.content[0]?.text}\n${stderr}`);
+      return r.structuredContent!;
+    };
+    const timed = async (n: number) => {
+      const times: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now();
+        await call("list_captures");
+        times.push(performance.now() - t0);
+      }
+      return times;
+    };
+    await timed(5); // warm-up: the first calls compile the schemas
+    const idle = await timed(100);
+    const { capture_id } = await call("capture_start", { interface: iface }) as { capture_id: string };
+    await sleep(300);
+    let replaying = true;
+    const replayed = replay().finally(() => replaying = false);
+    const busy: number[] = [];
+    while (replaying) {
+      const t0 = performance.now();
+      await call("list_captures");
+      busy.push(performance.now() - t0);
+      if (pauseMs > 0) await sleep(pauseMs);
+    }
+    const r = await replayed;
+    // Drained when the count holds still for half a second (at most 15 s).
+    const decodedNow = async () => {
+      const l = await call("list_captures") as { captures: { capture_id: string; decoded: number }[] };
+      return l.captures.find((c) => c.capture_id === capture_id)!.decoded;
+    };
+    for (let prev = -1, i = 0; i < 30; i++) {
+      const now = await decodedNow();
+      if (now === prev) break;
+      prev = now;
+      await sleep(500);
+    }
+    const stopped = await call("capture_stop", { capture_id }) as { pcap_stats: PcapStats; decoded: number };
+    return { replay: r, stats: stopped.pcap_stats, decoded: stopped.decoded, busy, idle };
+  } finally {
+    await client.close();
+  }
+}
+
 async function main(): Promise<void> {
   const missing: string[] = [];
   if (Deno.build.os !== "linux") missing.push("Linux");
@@ -167,17 +258,46 @@ async function main(): Promise<void> {
     const replay = async () =>
       parseTcpreplay(await run("ip", ["netns", "exec", nsA, "tcpreplay", "--topspeed", "-i", ifA, file]));
 
-    // netwatch, in-process capture with full decoding, in a child inside the capture namespace.
-    const nw = spawn(["ip", "netns", "exec", nsB, Deno.execPath(), "run", "-A", self, "--child", ifB]);
-    children.push(nw.proc);
-    await nw.waitFor("ready", 30_000);
-    await sleep(500); // idle ticks for the probe's baseline
-    const nwReplay = await replay();
-    await sleep(1500); // let the last batches drain
-    nw.proc.kill("SIGINT");
-    const nwText = await nw.output();
-    const result = JSON.parse(nwText.trim().split("\n").pop()!) as ChildResult;
-    if (result.apps === 0) throw new Error("no application layer decoded: not a full-decoding run");
+    // netwatch, in-process capture with full decoding, in a child inside the capture namespace: with the
+    // default (TPACKET_V3 blocks) and with immediate mode (TPACKET_V2 slots).
+    const inProcess = async (immediate: boolean, bufferMb: number) => {
+      const nw = spawn([
+        "ip",
+        "netns",
+        "exec",
+        nsB,
+        Deno.execPath(),
+        "run",
+        "-A",
+        self,
+        "--child",
+        ifB,
+        immediate ? "immediate" : "blocks",
+        String(bufferMb),
+      ]);
+      children.push(nw.proc);
+      await nw.waitFor("ready", 30_000);
+      await sleep(500); // idle ticks for the probe's baseline
+      const replayed = await replay();
+      await sleep(1500); // let the last batches drain
+      nw.proc.kill("SIGINT");
+      const nwText = await nw.output();
+      const result = JSON.parse(nwText.trim().split("\n").pop()!) as ChildResult;
+      if (result.apps === 0) throw new Error("no application layer decoded: not a full-decoding run");
+      return { immediate, bufferMb, replay: replayed, result };
+    };
+    const inProcessRuns = [
+      await inProcess(false, 8),
+      await inProcess(true, 8),
+      await inProcess(true, 64),
+    ];
+
+    // netwatch through its MCP server: `serve` in the capture namespace, driven over stdio.
+    // Calls back to back, then one every 10 ms (an eager client, then a polling one).
+    const viaMcp = [
+      { pauseMs: 0, ...await mcpRun(nsB, ifB, replay, 0) },
+      { pauseMs: 10, ...await mcpRun(nsB, ifB, replay, 10) },
+    ];
 
     // tcpdump, same replay, at its default buffer and at netwatch's 8 MiB.
     const dumps: {
@@ -191,7 +311,7 @@ async function main(): Promise<void> {
       const [label, extra] of [["tcpdump -w /dev/null (default buffer)", []], [
         "tcpdump -B 8192 -w /dev/null",
         ["-B", "8192"],
-      ]] as const
+      ], ["tcpdump --immediate-mode -w /dev/null", ["--immediate-mode"]]] as const
     ) {
       const td = spawn(["ip", "netns", "exec", nsB, "tcpdump", "-n", "-i", ifB, ...extra, "-w", "/dev/null"]);
       children.push(td.proc);
@@ -211,19 +331,45 @@ async function main(): Promise<void> {
       });
     }
 
-    const nwSeconds = (result.last_ms - result.first_ms) / 1000;
     console.log(
       `capture benchmark: ${file}, replayed with tcpreplay --topspeed over a veth pair (${ifA} -> ${ifB})`,
     );
-    console.log(
-      `netwatch (openLiveCapture + runSource, full decode, 8 MiB buffer): replay sent ${
-        fmt(nwReplay.sent)
-      } in ` +
-        `${nwReplay.seconds.toFixed(2)} s (${fmt(nwReplay.pps)} pps); received ${fmt(result.received)}, ` +
-        `dropped by kernel ${fmt(result.dropped)}, by interface ${fmt(result.if_dropped)}; decoded ` +
-        `${fmt(result.decoded)} (${(100 * result.decoded / nwReplay.sent).toFixed(1)}% of sent) at ` +
-        `${fmt(result.decoded / nwSeconds)} packets/s (first to last packet, ${nwSeconds.toFixed(2)} s)`,
-    );
+    for (const { immediate, bufferMb, replay: r, result } of inProcessRuns) {
+      const seconds = (result.last_ms - result.first_ms) / 1000;
+      console.log(
+        `netwatch (openLiveCapture + runSource, full decode, ${bufferMb} MiB buffer, immediate ${immediate}): ` +
+          `replay sent ${fmt(r.sent)} in ${r.seconds.toFixed(2)} s (${fmt(r.pps)} pps); received ` +
+          `${fmt(result.received)}, dropped by kernel ${fmt(result.dropped)}, by interface ` +
+          `${fmt(result.if_dropped)}; decoded ${fmt(result.decoded)} (${
+            (100 * result.decoded / r.sent).toFixed(1)
+          }% of sent) at ${fmt(result.decoded / seconds)} packets/s (first to last packet, ${
+            seconds.toFixed(2)
+          } s); main-thread probe lateness p50 ${percentile(result.busy, 50).toFixed(2)} ms, p99 ${
+            percentile(result.busy, 99).toFixed(2)
+          } ms, max ${Math.max(...result.busy).toFixed(2)} ms over ${result.busy.length} ticks (idle p99 ${
+            percentile(result.idle, 99).toFixed(2)
+          } ms)`,
+      );
+    }
+    for (const m of viaMcp) {
+      console.log(
+        `netwatch through MCP (serve over stdio, capture_start on ${ifB}, defaults; list_captures ${
+          m.pauseMs === 0 ? "back to back" : `every ${m.pauseMs} ms`
+        }): replay sent ${fmt(m.replay.sent)} in ${m.replay.seconds.toFixed(2)} s (${
+          fmt(m.replay.pps)
+        } pps); pcap_stats received ${fmt(m.stats.received)}, dropped ${fmt(m.stats.dropped)}, if_dropped ${
+          fmt(m.stats.if_dropped)
+        }; decoded ${fmt(m.decoded)} (${
+          (100 * m.decoded / m.replay.sent).toFixed(1)
+        }% of sent); list_captures round trip during the replay: p50 ${
+          percentile(m.busy, 50).toFixed(2)
+        } ms, p99 ${percentile(m.busy, 99).toFixed(2)} ms, max ${
+          Math.max(...m.busy).toFixed(2)
+        } ms over ${m.busy.length} calls; idle before it: p50 ${percentile(m.idle, 50).toFixed(2)} ms, p99 ${
+          percentile(m.idle, 99).toFixed(2)
+        } ms over ${m.idle.length} calls`,
+      );
+    }
     for (const d of dumps) {
       console.log(
         `${d.label}: replay sent ${fmt(d.replay.sent)} in ${d.replay.seconds.toFixed(2)} s (${
@@ -238,19 +384,6 @@ async function main(): Promise<void> {
           `(over the replay's duration)`,
       );
     }
-    console.log(
-      `main-thread responsiveness during netwatch's capture (10 ms setInterval probe, lateness per tick; ` +
-        `a stand-in for MCP request latency until the MCP server exists): p50 ${
-          percentile(result.busy, 50).toFixed(2)
-        } ms, ` +
-        `p99 ${percentile(result.busy, 99).toFixed(2)} ms, max ${
-          Math.max(...result.busy).toFixed(2)
-        } ms over ` +
-        `${result.busy.length} ticks; idle before the replay: p50 ${
-          percentile(result.idle, 50).toFixed(2)
-        } ms, ` +
-        `p99 ${percentile(result.idle, 99).toFixed(2)} ms over ${result.idle.length} ticks`,
-    );
   } finally {
     for (const c of children) {
       try {
@@ -263,6 +396,9 @@ async function main(): Promise<void> {
 }
 
 if (import.meta.main) {
-  if (Deno.args[0] === "--child") await child(Deno.args[1]);
-  else await main();
+  if (Deno.args[0] === "--child") {
+    await child(Deno.args[1], Deno.args[2] === "immediate", Number(Deno.args[3]));
+  } else {
+    await main();
+  }
 }

@@ -975,3 +975,81 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "mcp: two live sessions at once on two veth pairs, each with its own filter",
+  ignore: noLive !== false,
+  fn: async () => {
+    const pairs = [new NetnsPair(), new NetnsPair()];
+    let c: Conn | undefined;
+    try {
+      await Promise.all(pairs.map((p) => p.create()));
+      c = await connect("2026-07-28");
+      // Each pair carries its own session's port and the other's; each filter must keep only its own.
+      const plan = [{ port: 5601, n: 30, other: 5602, noise: 12 }, {
+        port: 5602,
+        n: 25,
+        other: 5601,
+        noise: 9,
+      }];
+      const ids: string[] = [];
+      for (const [i, p] of plan.entries()) {
+        const started = await c.ok("capture_start", {
+          interface: pairs[i].ifA,
+          filter: `udp dst port ${p.port}`,
+        }) as z.infer<typeof captureStartOutput>;
+        assert.equal(started.session.filter, `udp dst port ${p.port}`);
+        ids.push(started.capture_id);
+      }
+      await Promise.all(plan.map(async (p, i) => {
+        await pairs[i].sendUdp(p.other, p.noise, { prefix: "noise-" });
+        await pairs[i].sendUdp(p.port, p.n, { prefix: `s${i}-` });
+        await pairs[i].sendUdp(p.other, p.noise, { prefix: "noise-" });
+      }));
+      const listed = await waitFor("both sessions' datagrams", async () => {
+        const l = await c!.ok("list_captures") as z.infer<typeof listCapturesOutput>;
+        const mine = ids.map((id) => l.captures.find((x) => x.capture_id === id)!);
+        return mine.every((s, i) => s.decoded >= plan[i].n) ? mine : undefined;
+      });
+      for (const [i, s] of listed.entries()) {
+        assert.equal(s.state, "running", s.capture_id);
+        assert.equal(s.source, pairs[i].ifA);
+      }
+      await sleep(200); // anything past the filter would show up by now
+      for (const [i, p] of plan.entries()) {
+        const stopped = await c.ok("capture_stop", { capture_id: ids[i] }) as z.infer<
+          typeof captureStopOutput
+        >;
+        assert.equal(stopped.decoded, p.n, `session ${i}`);
+        assert.equal(stopped.pcap_stats.received, p.n, `session ${i}: ${JSON.stringify(stopped.pcap_stats)}`);
+        assert.equal(stopped.pcap_stats.dropped, 0);
+        const page = await c.ok("get_packets", { capture_id: ids[i], limit: 200 }) as z.infer<
+          typeof getPacketsOutput
+        >;
+        assert.equal(page.total, p.n);
+        const all = [...page.packets];
+        for (let prev = page; prev.remaining > 0;) {
+          prev = await c.ok("get_packets", { capture_id: ids[i], cursor: prev.cursor }) as z.infer<
+            typeof getPacketsOutput
+          >;
+          all.push(...prev.packets);
+        }
+        assert.equal(all.length, p.n);
+        for (const pkt of all) {
+          const rec = pkt as Record<string, Record<string, unknown>>;
+          assert.equal(rec.ip.src, pairs[i].ipB);
+          assert.equal(rec.ip.dst, pairs[i].ipA);
+          assert.equal(rec.udp.dport, p.port);
+        }
+        const first = await c.ok("get_packet", { capture_id: ids[i], n: 1 }) as z.infer<
+          typeof getPacketOutput
+        >;
+        // "s0-000" / "s1-000": the session's own first datagram, not the noise sent before it.
+        assert.match(first.hex, new RegExp(`73 3${i} 2d 30 30 30`));
+      }
+    } finally {
+      await c?.close();
+      await Promise.all(pairs.map((p) => p.destroy()));
+    }
+  },
+});
