@@ -5,8 +5,8 @@
  * @module
  */
 
-import { type DecodeContext, MAX_TUNNEL_DEPTH } from "./context.ts";
-import type { LayerSet } from "./layers.ts";
+import type { DecodeContext } from "./context.ts";
+import type { LayerSet, TunnelInfo } from "./layers.ts";
 
 const OPCODE_FORWARD = 1;
 
@@ -20,19 +20,12 @@ export function decodeAyiya(ctx: DecodeContext, out: LayerSet, off: number, end:
   const next = b[off + 3];
   const p = off + 8 + idLen + sigLen;
   if (p > end) return false;
-  out.tunnel = { type: "ayiya", proto: next };
+  const tunnel: TunnelInfo = { type: "ayiya", proto: next };
+  out.tunnel = tunnel;
   if (opcode !== OPCODE_FORWARD || p === end) return true;
-  if (ctx.depth >= MAX_TUNNEL_DEPTH) {
-    ctx.report("tunnel_too_deep", p);
-    return true;
-  }
-  const inner: LayerSet = {};
-  out.inner = inner;
-  ctx.depth++;
   // The next header is an IP protocol number; IP-in-IP values name the inner packet itself.
-  if (next === 41) ctx.registry.dispatchEtherType(0x86dd, ctx, inner, p, end);
-  else if (next === 4) ctx.registry.dispatchEtherType(0x0800, ctx, inner, p, end);
-  else ctx.registry.dispatchIpProto(next, ctx, inner, p, end);
-  ctx.depth--;
+  if (next === 41) ctx.decodeInner(out, tunnel, "ether", 0x86dd, p, end);
+  else if (next === 4) ctx.decodeInner(out, tunnel, "ether", 0x0800, p, end);
+  else ctx.decodeInner(out, tunnel, "ip", next, p, end);
   return true;
 }

@@ -6,7 +6,7 @@
  */
 
 import type { IssueSink } from "./app.ts";
-import type { LayerSet } from "./layers.ts";
+import type { LayerSet, TunnelInfo } from "./layers.ts";
 import type { IpReassembler } from "./ip_reassembly.ts";
 import type { Registry } from "./registry.ts";
 
@@ -81,6 +81,33 @@ export class DecodeContext implements IssueSink {
    */
   wireAvailable(off: number, end: number): number {
     return (end < this.frameEnd ? end : this.wireEnd) - off;
+  }
+
+  /**
+   * Records `tunnel` on `out` and decodes `[off, end)` as the packet it carries into a fresh `inner` layer
+   * set, dispatched by link type, EtherType or IP protocol `value`. Past `MAX_TUNNEL_DEPTH` it reports
+   * `tunnel_too_deep` instead, so crafted tunnel-in-tunnel loops end.
+   */
+  decodeInner(
+    out: LayerSet,
+    tunnel: TunnelInfo,
+    layer: "link" | "ether" | "ip",
+    value: number,
+    off: number,
+    end: number,
+  ): void {
+    out.tunnel = tunnel;
+    if (this.depth >= MAX_TUNNEL_DEPTH) {
+      this.report("tunnel_too_deep", off);
+      return;
+    }
+    const inner: LayerSet = {};
+    out.inner = inner;
+    this.depth++;
+    if (layer === "link") this.registry.dispatchLinkType(value, this, inner, off, end);
+    else if (layer === "ether") this.registry.dispatchEtherType(value, this, inner, off, end);
+    else this.registry.dispatchIpProto(value, this, inner, off, end);
+    this.depth--;
   }
 
   report(code: string, offset: number): void {

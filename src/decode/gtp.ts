@@ -5,8 +5,8 @@
  * @module
  */
 
-import { type DecodeContext, MAX_TUNNEL_DEPTH } from "./context.ts";
-import type { LayerSet } from "./layers.ts";
+import type { DecodeContext } from "./context.ts";
+import type { LayerSet, TunnelInfo } from "./layers.ts";
 
 const T_PDU = 255;
 const MAX_EXTENSIONS = 8;
@@ -39,18 +39,11 @@ export function decodeGtpU(ctx: DecodeContext, out: LayerSet, off: number, end: 
       p += len;
     }
   }
-  out.tunnel = { type: "gtp", proto: type, key: teid };
+  const tunnel: TunnelInfo = { type: "gtp", proto: type, key: teid };
+  out.tunnel = tunnel;
   if (type !== T_PDU || p >= payloadEnd) return true;
   const version = b[p] >> 4;
   if (version !== 4 && version !== 6) return true;
-  if (ctx.depth >= MAX_TUNNEL_DEPTH) {
-    ctx.report("tunnel_too_deep", p);
-    return true;
-  }
-  const inner: LayerSet = {};
-  out.inner = inner;
-  ctx.depth++;
-  ctx.registry.dispatchEtherType(version === 4 ? 0x0800 : 0x86dd, ctx, inner, p, payloadEnd);
-  ctx.depth--;
+  ctx.decodeInner(out, tunnel, "ether", version === 4 ? 0x0800 : 0x86dd, p, payloadEnd);
   return true;
 }

@@ -9,6 +9,8 @@
 import { type DecodeContext, MAX_TUNNEL_DEPTH } from "./context.ts";
 import type { LayerSet } from "./layers.ts";
 
+/** MPLS unicast EtherType, registered to `decodeMpls`. */
+const ETHERTYPE_MPLS = 0x8847;
 /** A stack deeper than this is crafted. */
 const MAX_LABELS = 16;
 
@@ -34,25 +36,11 @@ export function decodeMpls(ctx: DecodeContext, out: LayerSet, off: number, end: 
   else if (nibble === 6) ctx.registry.dispatchEtherType(0x86dd, ctx, out, p, end);
   else if (nibble === 0 && end - p >= 4 + 14 && ctx.depth < MAX_TUNNEL_DEPTH) {
     // Ethernet pseudowire with a control word (RFC 4448): the inner frame is another packet.
-    const inner: LayerSet = {};
-    out.tunnel = { type: "mpls_pw" };
-    out.inner = inner;
-    ctx.depth++;
-    ctx.registry.dispatchLinkType(1, ctx, inner, p + 4, end);
-    ctx.depth--;
+    ctx.decodeInner(out, { type: "mpls_pw" }, "link", 1, p + 4, end);
   }
 }
 
 /** MPLS over UDP (RFC 7510, port 6635): the labelled packet is carried, so it is decoded into `inner`. */
 export function decodeMplsOverUdp(ctx: DecodeContext, out: LayerSet, off: number, end: number): void {
-  out.tunnel = { type: "mpls_udp" };
-  if (ctx.depth >= MAX_TUNNEL_DEPTH) {
-    ctx.report("tunnel_too_deep", off);
-    return;
-  }
-  const inner: LayerSet = {};
-  out.inner = inner;
-  ctx.depth++;
-  decodeMpls(ctx, inner, off, end);
-  ctx.depth--;
+  ctx.decodeInner(out, { type: "mpls_udp" }, "ether", ETHERTYPE_MPLS, off, end);
 }

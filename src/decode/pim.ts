@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type DecodeContext, MAX_TUNNEL_DEPTH } from "./context.ts";
+import type { DecodeContext } from "./context.ts";
 import type { LayerSet } from "./layers.ts";
 
 const PIM_REGISTER = 1;
@@ -19,14 +19,5 @@ export function decodePim(ctx: DecodeContext, out: LayerSet, off: number, end: n
   const p = off + REGISTER_HEADER_LEN;
   const version = b[p] >> 4;
   if (version !== 4 && version !== 6) return;
-  out.tunnel = { type: "pim" };
-  if (ctx.depth >= MAX_TUNNEL_DEPTH) {
-    ctx.report("tunnel_too_deep", p);
-    return;
-  }
-  const inner: LayerSet = {};
-  out.inner = inner;
-  ctx.depth++;
-  ctx.registry.dispatchEtherType(version === 4 ? 0x0800 : 0x86dd, ctx, inner, p, end);
-  ctx.depth--;
+  ctx.decodeInner(out, { type: "pim" }, "ether", version === 4 ? 0x0800 : 0x86dd, p, end);
 }

@@ -15,7 +15,7 @@ const ERSPAN_II = 0x88be, ERSPAN_III = 0x22eb;
 const ERSPAN_III_HEADER_LEN = 12;
 const PPP_OVER_GRE = 0x880b;
 
-/** Decodes `[off, end)` as a packet starting at `etherType`'s layer into a fresh `inner` layer set. */
+/** Decodes `[off, end)` as a packet starting at `etherType`'s layer (TEB: an Ethernet frame) into `inner`. */
 function decodeInner(
   ctx: DecodeContext,
   out: LayerSet,
@@ -24,17 +24,8 @@ function decodeInner(
   off: number,
   end: number,
 ): void {
-  out.tunnel = tunnel;
-  if (ctx.depth >= MAX_TUNNEL_DEPTH) {
-    ctx.report("tunnel_too_deep", off);
-    return;
-  }
-  const inner: LayerSet = {};
-  out.inner = inner;
-  ctx.depth++;
-  if (etherType === ETHERTYPE_TEB) ctx.registry.dispatchLinkType(1, ctx, inner, off, end);
-  else ctx.registry.dispatchEtherType(etherType, ctx, inner, off, end);
-  ctx.depth--;
+  if (etherType === ETHERTYPE_TEB) ctx.decodeInner(out, tunnel, "link", 1, off, end);
+  else ctx.decodeInner(out, tunnel, "ether", etherType, off, end);
 }
 
 /** GRE, version 0 and version 1 (PPTP). */
