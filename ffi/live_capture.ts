@@ -34,7 +34,7 @@
  * @module
  */
 
-import type { Frame, InterfaceInfo, PacketSource } from "../src/capture/source.ts";
+import { type Frame, type InterfaceInfo, newFrame, type PacketSource } from "../src/capture/source.ts";
 import { loadLibpcap } from "./load.ts";
 import {
   BPF_PROGRAM,
@@ -261,19 +261,7 @@ export class LiveCapture implements PacketSource {
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     const ctl = this.#ctl;
     let failure: unknown = undefined;
-    const frame: Frame = {
-      n: 0,
-      bytes: new Uint8Array(0),
-      view: new DataView(new ArrayBuffer(0)),
-      start: 0,
-      caplen: 0,
-      len: 0,
-      tsSec: 0,
-      tsFrac: 0,
-      tsDigits: this.tsDigits,
-      linkType: this.linkType,
-      iface: 0,
-    };
+    const frame = newFrame(new Uint8Array(0), new DataView(new ArrayBuffer(0)), this.linkType, this.tsDigits);
     const worker = new Worker(new URL("./capture_worker.ts", import.meta.url), { type: "module" });
     this.#worker = worker;
 

@@ -9,7 +9,7 @@
 import type { ChunkBuffer } from "./byte_input.ts";
 import { CaptureFormatError } from "./capture_error.ts";
 import { linkTypeName, maxCaplenFor } from "./link_type.ts";
-import type { Frame, InterfaceInfo, PacketSource } from "./source.ts";
+import { type Frame, type InterfaceInfo, newFrame, type PacketSource } from "./source.ts";
 import { pow10 } from "./timestamp.ts";
 
 const FILE_HEADER_LEN = 24;
@@ -59,19 +59,7 @@ export class PcapReader implements PacketSource {
       const unit = pow10(digits);
       buf.pos += FILE_HEADER_LEN;
 
-      const frame: Frame = {
-        n: 0,
-        bytes: buf.bytes,
-        view: buf.view,
-        start: 0,
-        caplen: 0,
-        len: 0,
-        tsSec: 0,
-        tsFrac: 0,
-        tsDigits: digits,
-        linkType,
-        iface: 0,
-      };
+      const frame = newFrame(buf.bytes, buf.view, linkType, digits);
       let n = 0;
       while (!this.closed) {
         // Parse every complete record in the buffer without awaiting.

@@ -9,7 +9,7 @@
 import type { ChunkBuffer } from "./byte_input.ts";
 import { CaptureFormatError } from "./capture_error.ts";
 import { maxCaplenFor } from "./link_type.ts";
-import type { Frame, InterfaceInfo, PacketSource } from "./source.ts";
+import { type Frame, type InterfaceInfo, newFrame, type PacketSource } from "./source.ts";
 import { splitUnits } from "./timestamp.ts";
 
 const BT_SHB = 0x0a0d0d0a;
@@ -66,20 +66,7 @@ export class PcapngReader implements PacketSource {
 
   async run(onFrame: (frame: Frame) => void): Promise<void> {
     const buf = this.buf;
-    const frame: Frame = {
-      n: 0,
-      bytes: buf.bytes,
-      view: buf.view,
-      start: 0,
-      caplen: 0,
-      len: 0,
-      tsSec: 0,
-      tsFrac: 0,
-      tsDigits: 6,
-      linkType: 1,
-      iface: 0,
-      comment: undefined,
-    };
+    const frame = newFrame(buf.bytes, buf.view);
     try {
       let first = true;
       while (!this.closed) {

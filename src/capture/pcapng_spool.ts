@@ -113,6 +113,26 @@ export class PcapngSpool {
    * Creates (or truncates) `path` and writes the section header and interface description. Throws what
    * `Deno.open` throws (`NotFound`, `PermissionDenied`, ...).
    */
+  /**
+   * A spool for a live capture: the interface block names the device, link type, snaplen, timestamp
+   * precision and filter of `capture` (a `LiveCapture`, described structurally so this module stays free
+   * of libpcap).
+   */
+  static forCapture(
+    path: string,
+    capture: { linkType: number; snaplen: number; device: string; filter?: string; tsDigits: number },
+  ): Promise<PcapngSpool> {
+    return PcapngSpool.create(path, {
+      iface: {
+        linkType: capture.linkType,
+        snaplen: capture.snaplen,
+        name: capture.device,
+        filter: capture.filter,
+        tsresol: capture.tsDigits,
+      },
+    });
+  }
+
   static async create(path: string, options: PcapngSpoolOptions): Promise<PcapngSpool> {
     const file = await Deno.open(path, { write: true, create: true, truncate: true });
     try {

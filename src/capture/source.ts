@@ -32,6 +32,27 @@ export interface Frame {
   comment?: string;
 }
 
+/**
+ * A blank frame over `bytes`, for a source to fill and reuse for every packet. Every source makes its
+ * frames here so they all have one shape (which keeps the decoder's property reads monomorphic).
+ */
+export function newFrame(bytes: Uint8Array, view: DataView, linkType = 1, tsDigits = 6): Frame {
+  return {
+    n: 0,
+    bytes,
+    view,
+    start: 0,
+    caplen: 0,
+    len: 0,
+    tsSec: 0,
+    tsFrac: 0,
+    tsDigits,
+    linkType,
+    iface: 0,
+    comment: undefined,
+  };
+}
+
 /** What is known about an interface a source delivers frames from. */
 export interface InterfaceInfo {
   linkType: number;

@@ -145,15 +145,7 @@ export async function captureCommand(options: CaptureOptions, out = new LineWrit
   let spool: PcapngSpool | undefined;
   if (options.write !== undefined) {
     try {
-      spool = await PcapngSpool.create(options.write, {
-        iface: {
-          linkType: cap.linkType,
-          snaplen: cap.snaplen,
-          name: cap.device,
-          filter: cap.filter,
-          tsresol: cap.tsDigits,
-        },
-      });
+      spool = await PcapngSpool.forCapture(options.write, cap);
     } catch (e) {
       cap.close();
       await cap.closed;

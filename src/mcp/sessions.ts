@@ -321,15 +321,7 @@ export class Sessions {
     s.warnings.push(...cap.warnings);
     if (spoolPath !== undefined) {
       try {
-        s.spool = await PcapngSpool.create(spoolPath, {
-          iface: {
-            linkType: cap.linkType,
-            snaplen: cap.snaplen,
-            name: cap.device,
-            filter: cap.filter,
-            tsresol: cap.tsDigits,
-          },
-        });
+        s.spool = await PcapngSpool.forCapture(spoolPath, cap);
       } catch (e) {
         cap.close();
         await cap.closed;

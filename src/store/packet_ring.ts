@@ -23,7 +23,7 @@
  * @module
  */
 
-import type { Frame } from "../capture/source.ts";
+import { type Frame, newFrame } from "../capture/source.ts";
 
 /** Default bound of a ring: 256 MiB. */
 export const DEFAULT_RING_MAX_BYTES = 256 * 1024 * 1024;
@@ -241,19 +241,7 @@ export class PacketRing {
     if (!this.has(seq)) return undefined;
     const i = (this.#head + (seq - this.#firstSeq)) & (this.#cap - 1);
     const slab = this.#slabs[this.#slab[i] - this.#slabs[0].id];
-    const f: Frame = into ?? {
-      n: 0,
-      bytes: slab.buf,
-      view: slab.view,
-      start: 0,
-      caplen: 0,
-      len: 0,
-      tsSec: 0,
-      tsFrac: 0,
-      tsDigits: 6,
-      linkType: 1,
-      iface: 0,
-    };
+    const f: Frame = into ?? newFrame(slab.buf, slab.view);
     f.n = this.#n[i];
     f.bytes = slab.buf;
     f.view = slab.view;
