@@ -8,6 +8,7 @@
 
 import assert from "node:assert/strict";
 import { openCapture } from "../capture/open_capture.ts";
+import { concat } from "../capture/pcap_writer.ts";
 import type { Frame } from "../capture/source.ts";
 import { PacketDecoder } from "./packet_decoder.ts";
 import { type PacketRecord, packetRecord } from "./packet_record.ts";
@@ -25,14 +26,7 @@ export function hex(text: string): Uint8Array {
 
 /** Concatenates byte vectors (hex strings or bytes). */
 export function cat(...parts: (string | Uint8Array)[]): Uint8Array {
-  const bytes = parts.map((p) => typeof p === "string" ? hex(p) : p);
-  const out = new Uint8Array(bytes.reduce((n, b) => n + b.length, 0));
-  let o = 0;
-  for (const b of bytes) {
-    out.set(b, o);
-    o += b.length;
-  }
-  return out;
+  return concat(parts.map((p) => typeof p === "string" ? hex(p) : p));
 }
 
 /** What the frame around the test bytes looks like. */

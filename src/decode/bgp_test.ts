@@ -1,15 +1,12 @@
 import assert from "node:assert/strict";
 import { IssueList } from "./app.ts";
 import { BGP_MAX_MESSAGES, bgpProtocol, type BgpRecord, decodeBgp } from "./bgp.ts";
+import { hex } from "./_test_frame.ts";
+
+const hexBytes = (text: string): number[] => [...hex(text)];
 
 const HINT = { transport: "tcp", srcPort: 40000, dstPort: 179 } as const;
 const MARKER = "ff".repeat(16);
-
-function hexBytes(hex: string): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < hex.length; i += 2) out.push(parseInt(hex.slice(i, i + 2), 16));
-  return out;
-}
 
 /** A BGP message: marker, the length this function computes, `type`, then `body` (hex). */
 function msg(type: number, body: string): string {

@@ -9,14 +9,11 @@ import {
   dhcpv6Protocol,
   type Dhcpv6Record,
 } from "./dhcp.ts";
+import { hex } from "./_test_frame.ts";
+
+const hexBytes = (text: string): number[] => [...hex(text)];
 
 const HINT = { transport: "udp", srcPort: 68, dstPort: 67 } as const;
-
-function hexBytes(hex: string): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < hex.length; i += 2) out.push(parseInt(hex.slice(i, i + 2), 16));
-  return out;
-}
 
 /** Puts `data` at offset 3 of a buffer with junk around it, so reads outside `[off, end)` would show. */
 function place(data: number[]): { bytes: Uint8Array; view: DataView; off: number; end: number } {

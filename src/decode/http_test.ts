@@ -8,6 +8,7 @@ import {
   type HttpRecord,
   sniffHttp,
 } from "./http.ts";
+import { hex } from "./_test_frame.ts";
 
 const TCP80: AppHint = { transport: "tcp", srcPort: 51234, dstPort: 80 };
 const enc = new TextEncoder();
@@ -37,13 +38,6 @@ function decode(payload: Uint8Array | string, hint = TCP80): { rec: HttpRecord |
 function sniff(payload: string, hint = TCP80): boolean {
   const { bytes, off, end } = place(payload);
   return sniffHttp(bytes, off, end, hint);
-}
-
-function hex(s: string): Uint8Array {
-  const clean = s.replace(/\s+/g, "");
-  const b = new Uint8Array(clean.length / 2);
-  for (let i = 0; i < b.length; i++) b[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16);
-  return b;
 }
 
 // zeek/http_get.pcap frame 4, 141.142.228.5.59856 > 192.150.187.43.80, 136 bytes of TCP payload:

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { type AppHint, IssueList } from "./app.ts";
 import { decodeSip, SIP_MAX_VIA, sipProtocol, type SipRecord, sniffSip } from "./sip.ts";
+import { hex } from "./_test_frame.ts";
 
 const UDP: AppHint = { transport: "udp", srcPort: 5060, dstPort: 5060 };
 const TCP: AppHint = { transport: "tcp", srcPort: 40000, dstPort: 5060 };
@@ -220,12 +221,6 @@ function corpusReady(): boolean {
   } catch {
     return false;
   }
-}
-
-function hex(s: string): Uint8Array {
-  const b = new Uint8Array(s.length / 2);
-  for (let i = 0; i < b.length; i++) b[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
-  return b;
 }
 
 Deno.test({

@@ -1,16 +1,10 @@
 import assert from "node:assert/strict";
 import { type AppHint, IssueList } from "./app.ts";
 import { decodeSsh, sniffSsh, SSH_MAX_BANNER, sshProtocol, type SshRecord } from "./ssh.ts";
+import { hex } from "./_test_frame.ts";
 
 const TCP22: AppHint = { transport: "tcp", srcPort: 62146, dstPort: 22 };
 const enc = new TextEncoder();
-
-function hex(s: string): Uint8Array {
-  const clean = s.replace(/\s+/g, "");
-  const b = new Uint8Array(clean.length / 2);
-  for (let i = 0; i < b.length; i++) b[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16);
-  return b;
-}
 
 /** `payload` at a non-zero offset, followed by bytes that would look like a packet if they were read. */
 function place(payload: Uint8Array | string): { bytes: Uint8Array; off: number; end: number } {

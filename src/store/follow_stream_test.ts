@@ -3,6 +3,7 @@ import { openCapture } from "../capture/open_capture.ts";
 import type { Frame } from "../capture/source.ts";
 import { escapeText, flowSeqs, type FollowChunk, followStream } from "./follow_stream.ts";
 import { PacketRing } from "./packet_ring.ts";
+import { hex } from "../decode/_test_frame.ts";
 
 // ---------------------------------------------------------------------------------------------------------
 // Hand-built packets: Ethernet, IPv4 10.0.0.1 <-> 10.0.0.2, TCP 40000 <-> 80 (or UDP).
@@ -222,12 +223,6 @@ const HTTP = new URL("../../fixtures/benign/http_download.pcap", import.meta.url
 const hasTshark = await new Deno.Command("tshark", { args: ["--version"], stdout: "null", stderr: "null" })
   .output().then((o) => o.success, () => false);
 
-function unhex(h: string): Uint8Array {
-  const out = new Uint8Array(h.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
-
 function join(parts: Uint8Array[]): string {
   return parts.map((p) => Array.from(p, (b) => b.toString(16).padStart(2, "0")).join("")).join("");
 }
@@ -267,7 +262,7 @@ Deno.test({
       assert.ok(orig.length > 0 && resp.length > 0);
       assert.equal(join(mine.orig), orig, `stream ${stream} orig`);
       assert.equal(join(mine.resp), resp, `stream ${stream} resp`);
-      assert.equal(r.bytes.resp, unhex(resp).length);
+      assert.equal(r.bytes.resp, hex(resp).length);
     }
   },
 });

@@ -3,16 +3,12 @@ import { openCapture } from "../capture/open_capture.ts";
 import type { Frame } from "../capture/source.ts";
 import { PacketRing } from "./packet_ring.ts";
 import { getPacket, type PacketFilter, parseIpv6, queryCapture, queryPackets } from "./packet_query.ts";
+import { hex as hexBytes } from "../decode/_test_frame.ts";
+
+const hex = (text: string): number[] => [...hexBytes(text)];
 
 // ---------------------------------------------------------------------------------------------------------
 // Hand-built packets
-
-function hex(text: string): number[] {
-  const clean = text.replace(/\s/g, "");
-  const out: number[] = [];
-  for (let i = 0; i < clean.length; i += 2) out.push(parseInt(clean.slice(i, i + 2), 16));
-  return out;
-}
 
 const ETH_IP = hex("020000000002 020000000001 0800"); // dst, src, IPv4
 const ascii = (s: string) => [...new TextEncoder().encode(s)];
