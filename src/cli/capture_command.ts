@@ -22,6 +22,7 @@ import { runSource } from "../engine.ts";
 import { error, logLine, warn } from "../log.ts";
 import { UserError } from "./open_input.ts";
 import { LineWriter, OutputClosed } from "./output.ts";
+import { round } from "../stats/top_counter.ts";
 
 /** How often the running counters are printed (to a terminal). */
 export const PROGRESS_INTERVAL_MS = 2000;
@@ -297,7 +298,7 @@ export async function captureCommand(options: CaptureOptions, out = new LineWrit
       };
       if (cap.filter !== undefined) stats.filter = cap.filter;
       if (options.write !== undefined) stats.file = options.write;
-      Object.assign(stats, { stop_reason: reason ?? "error", duration_s: round3(elapsed), ...final });
+      Object.assign(stats, { stop_reason: reason ?? "error", duration_s: round(elapsed, 3), ...final });
       if (failure !== undefined) stats.error = failure;
       out.line(JSON.stringify({ capture_stats: stats }));
     }
@@ -339,8 +340,4 @@ function describeWriteError(path: string, e: unknown): string {
   if (e instanceof Deno.errors.PermissionDenied) return `Cannot write "${path}": permission denied`;
   if (e instanceof Deno.errors.IsADirectory) return `Cannot write "${path}": it is a directory`;
   return `Cannot write "${path}": ${e instanceof Error ? e.message : String(e)}`;
-}
-
-function round3(x: number): number {
-  return Math.round(x * 1000) / 1000;
 }

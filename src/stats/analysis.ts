@@ -25,7 +25,7 @@ import type { DecodedPacket } from "../decode/packet_decoder.ts";
 import type { QuicRecord } from "../decode/quic.ts";
 import type { TlsRecord } from "../decode/tls.ts";
 import { FlowTable, type FlowTableOptions } from "../flow/flow_table.ts";
-import { TrafficSummary } from "../store/traffic_summary.ts";
+import { TrafficSummary } from "./traffic_summary.ts";
 import { DnsStats } from "./dns_stats.ts";
 import { FlowStats } from "./flow_stats.ts";
 import { HostStats, type HostStatsOptions } from "./host_stats.ts";

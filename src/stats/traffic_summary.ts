@@ -9,6 +9,7 @@
 import { linkTypeName } from "../capture/link_type.ts";
 import { formatTs, tsToNumber } from "../capture/timestamp.ts";
 import type { DecodedPacket } from "../decode/packet_decoder.ts";
+import { round } from "./top_counter.ts";
 
 /** The summary as JSON. Rates are null when the capture spans no time. */
 export interface TrafficSummaryRecord {
@@ -89,9 +90,4 @@ export class TrafficSummary {
       out_of_order_packets: this.outOfOrder,
     };
   }
-}
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }
